@@ -102,6 +102,65 @@ class TenantState:
     # Counters for tests: how many token requests, API requests and injected faults.
     counters: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Bumped on every change to assets (routes use it to keep cached sort orders fresh).
+    version: int = 0
+    # Derived data routes may cache, keyed by name; entries are checked against ``version``.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def bump(self, name: str, n: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + n
+
+
+# --- Helpers shared by the simulator routes (added by SIM-CORE; pure reads of TenantState) ---
+
+
+def type_chain(state: TenantState, type_id: str) -> list[AssetType]:
+    """The asset type and its ancestors, the type itself first. Unknown ids end the chain."""
+    chain: list[AssetType] = []
+    seen: set[str] = set()
+    current: str | None = type_id
+    while current and current not in seen and current in state.asset_types:
+        seen.add(current)
+        asset_type = state.asset_types[current]
+        chain.append(asset_type)
+        current = asset_type.parentTypeId
+    return chain
+
+
+def aspects_of_type(state: TenantState, type_id: str) -> list[tuple[AssetTypeAspect, AspectType, str]]:
+    """Aspects of an asset type including inherited ones: (aspect, aspect type, defining type id).
+
+    Inherited aspects come first (root type first), then the type's own, as the exploded view shows them.
+    """
+    result: list[tuple[AssetTypeAspect, AspectType, str]] = []
+    for asset_type in reversed(type_chain(state, type_id)):
+        for aspect in asset_type.aspects:
+            aspect_type = state.aspect_types.get(aspect.aspectTypeId)
+            if aspect_type is not None:
+                result.append((aspect, aspect_type, asset_type.id))
+    return result
+
+
+def aspects_of_asset(state: TenantState, asset_id: str) -> list[tuple[AssetTypeAspect, AspectType, str]]:
+    """Aspects an asset carries through its type (empty for an unknown asset)."""
+    asset = state.assets.get(asset_id)
+    if asset is None:
+        return []
+    return aspects_of_type(state, asset.typeId)
+
+
+def find_aspect(state: TenantState, asset_id: str, aspect_name: str) -> AspectType | None:
+    """The aspect type behind ``aspect_name`` on an asset (the time series propertySetName)."""
+    for aspect, aspect_type, _origin in aspects_of_asset(state, asset_id):
+        if aspect.name == aspect_name:
+            return aspect_type
+    return None
+
+
+def variables_of_type(state: TenantState, type_id: str) -> list[tuple[VariableDef, str]]:
+    """Asset-type variables including inherited ones: (variable, defining type id)."""
+    result: list[tuple[VariableDef, str]] = []
+    for asset_type in reversed(type_chain(state, type_id)):
+        for variable in asset_type.variables:
+            result.append((variable, asset_type.id))
+    return result

@@ -1,0 +1,249 @@
+"""Run the simulator over real loopback HTTP with uvicorn (for `ihub sim`, UI demos and tests).
+
+``SimServer(config).start()`` serves in a daemon thread and returns once the socket listens;
+``serve_forever(config, host, port)`` serves in the foreground until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import uvicorn
+from starlette.applications import Starlette
+
+from tui.sim.app import create_app
+from tui.sim.config import (
+    DEMO_CLIENT_ID,
+    DEMO_READONLY_CLIENT_ID,
+    READ_SCOPES,
+    WRITE_SCOPES,
+    SimClient,
+    SimConfig,
+)
+from tui.sim.faults import WireDropAdapter
+
+FAULT_KINDS = ("429", "500", "503", "drop")
+
+
+class SimServerError(Exception):
+    """The simulator server could not start (bad host, port in use, startup timeout)."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _DropNoiseFilter(logging.Filter):
+    """Hide uvicorn's log line for connections the fault injector drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+class SimServer:
+    """The simulator app served by uvicorn on loopback in a background (daemon) thread."""
+
+    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not _is_loopback(host):
+            raise SimServerError(f"The simulator only listens on loopback, not on {host!r}")
+        self.config = config or SimConfig()
+        self.host = host
+        self.port = port
+        self.app: Starlette = create_app(self.config)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def url(self) -> str:
+        """The gateway URL, e.g. ``http://127.0.0.1:54321``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/oauth/token"
+
+    @property
+    def app_token_url(self) -> str:
+        return f"{self.url}/api/technicaltokenmanager/v3/oauth/token"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Bind, start serving and block until the server accepts connections."""
+        if self._thread is not None:
+            return
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise SimServerError(f"Cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        sock.listen(128)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        uv_config = uvicorn.Config(
+            WireDropAdapter(self.app),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        uv_logger = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, _DropNoiseFilter) for f in uv_logger.filters):
+            uv_logger.addFilter(_DropNoiseFilter())
+        server = uvicorn.Server(uv_config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[sock])), name="ihub-sim", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise SimServerError("The simulator did not start")
+            time.sleep(0.01)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and wait for the thread to end."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = None
+        self._thread = None
+        self._socket = None
+
+    def __enter__(self) -> SimServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------- command line helpers
+
+
+def build_parser_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the simulator options (``ihub sim``) to ``parser``."""
+    defaults = SimConfig()
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (0 picks a free one)")
+    parser.add_argument("--assets", type=int, default=0, metavar="N", help="extra generated assets")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS", help="added latency per API call")
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.0, metavar="F", help="probability of an injected fault (0..1)"
+    )
+    parser.add_argument(
+        "--faults",
+        default=",".join(defaults.faults),
+        metavar="LIST",
+        help=f"comma-separated faults to draw from: {', '.join(FAULT_KINDS)}",
+    )
+    parser.add_argument(
+        "--max-page-size", type=int, default=defaults.max_page_size, metavar="N", help="largest page size"
+    )
+    parser.add_argument(
+        "--token-ttl", type=int, default=defaults.token_ttl, metavar="S", help="token lifetime"
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help="seed of the demo data")
+    parser.add_argument("--client-id", default=None, metavar="ID", help="an extra client id (full scopes)")
+    parser.add_argument("--client-secret", default=None, metavar="S", help="the extra client's secret")
+    return parser
+
+
+def config_from_args(ns: argparse.Namespace) -> SimConfig:
+    """SimConfig from ``build_parser_args`` options; ValueError (one-line message) when invalid."""
+    faults = tuple(f.strip() for f in str(ns.faults).split(",") if f.strip())
+    unknown = [f for f in faults if f not in FAULT_KINDS]
+    if unknown:
+        raise ValueError(f"Unknown fault kind(s): {', '.join(unknown)} (use {', '.join(FAULT_KINDS)})")
+    if not 0.0 <= ns.fault_rate <= 1.0:
+        raise ValueError("--fault-rate must be between 0 and 1")
+    if ns.assets < 0:
+        raise ValueError("--assets must not be negative")
+    if ns.latency < 0:
+        raise ValueError("--latency must not be negative")
+    if ns.max_page_size < 1:
+        raise ValueError("--max-page-size must be at least 1")
+    if ns.token_ttl < 1:
+        raise ValueError("--token-ttl must be at least 1 second")
+    if bool(ns.client_id) != bool(ns.client_secret):
+        raise ValueError("--client-id and --client-secret go together")
+    config = SimConfig(
+        seed=ns.seed,
+        assets=ns.assets,
+        latency_ms=ns.latency,
+        fault_rate=ns.fault_rate,
+        faults=faults,
+        max_page_size=ns.max_page_size,
+        token_ttl=ns.token_ttl,
+    )
+    if ns.client_id:
+        config.clients = [
+            SimClient(ns.client_id, ns.client_secret, READ_SCOPES + WRITE_SCOPES),
+            *config.clients,
+        ]
+    return config
+
+
+def serve_forever(
+    config: SimConfig | None = None,
+    host: str | int = "127.0.0.1",
+    port: int = 8080,
+    print_fn: Callable[[str], None] = print,
+) -> None:
+    """Serve in the foreground until Ctrl-C, after printing how to connect.
+
+    ``serve_forever(config, port)`` (an int in second place) is accepted too.
+    """
+    if isinstance(host, int):
+        host, port = "127.0.0.1", host
+    config = config or SimConfig()
+    server = SimServer(config, host, port)
+    server.start()
+    try:
+        demo = next((c for c in config.clients if c.client_id == DEMO_CLIENT_ID), None)
+        print_fn(
+            f"ihub simulator for tenant '{config.tenant}' ({len(server.app.state.tenant.assets)} assets)"
+        )
+        print_fn(f"  Gateway:        {server.url}")
+        print_fn(f"  Token URL:      {server.token_url}")
+        print_fn(f"  App token URL:  {server.app_token_url}")
+        if demo is not None:
+            # The demo secret is an obviously fake value that opens only this simulator.
+            print_fn(f"  Client ID:      {demo.client_id}")
+            print_fn(f"  Client secret:  {demo.client_secret}")
+        for client in config.clients:
+            if client.client_id not in (DEMO_CLIENT_ID, DEMO_READONLY_CLIENT_ID):
+                print_fn(f"  Also accepted:  {client.client_id} (with the secret given on the command line)")
+        print_fn("Press Ctrl-C to stop.")
+        while server.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print_fn("Stopping the simulator.")
+    finally:
+        server.stop()
