@@ -1,0 +1,66 @@
+"""The UI-free layers never import Textual (and the simulator never imports the client)."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+UI_FREE = ("tui.api", "tui.config", "tui.pki", "tui.sim")
+
+
+def _modules(package: str) -> list[str]:
+    folder = ROOT / package.replace(".", "/")
+    if not folder.is_dir():
+        return []
+    names = [package]
+    for info in pkgutil.walk_packages([str(folder)], prefix=package + "."):
+        names.append(info.name)
+    return sorted(names)
+
+
+def _import_in_subprocess(modules: list[str]) -> dict[str, object]:
+    code = (
+        "import importlib, json, sys\n"
+        f"mods = {modules!r}\n"
+        "for m in mods:\n"
+        "    importlib.import_module(m)\n"
+        "print(json.dumps({'textual': sorted(k for k in sys.modules if k == 'textual' or "
+        "k.startswith('textual.')), 'loaded': sorted(sys.modules)}))\n"
+    )
+    result = subprocess.run(  # noqa: S603 (our own interpreter, fixed code)
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_ui_free_layers_do_not_import_textual() -> None:
+    modules = [m for package in UI_FREE for m in _modules(package)]
+    assert "tui.api.client" in modules and "tui.api.auth" in modules
+    report = _import_in_subprocess(modules)
+    assert report["textual"] == []
+
+
+@pytest.mark.parametrize("package", ["tui.sim"])
+def test_simulator_does_not_import_client_or_config(package: str) -> None:
+    modules = _modules(package)
+    if not modules:
+        pytest.skip(f"{package} not present")
+    report = _import_in_subprocess(modules)
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    leaked = [m for m in loaded if m.startswith(("tui.api", "tui.config"))]
+    assert leaked == []
+
+
+def test_api_does_not_import_simulator_or_config() -> None:
+    report = _import_in_subprocess(_modules("tui.api"))
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    assert [m for m in loaded if m.startswith(("tui.sim", "tui.config", "textual"))] == []

@@ -1,0 +1,493 @@
+"""The shared async HTTP client: tokens, retries, typed errors and paging.
+
+Retry policy (all with exponential backoff and jitter, at most ``max_retries`` extra attempts):
+
+* ``429``: for any method (the server did not process the request).
+* ``Retry-After`` (seconds or an HTTP date) is honoured on 429 and 503, capped at ``retry_after_max``.
+* ``500``/``502``/``503``/``504``, dropped connections and read timeouts: for idempotent requests only
+  (GET, HEAD, PUT, DELETE, OPTIONS by default; POST and PATCH only with ``idempotent=True``).
+* connect errors and connect timeouts: for any method, since the request never reached the server.
+* ``401``: the token is dropped and refreshed once, then the request is sent once more.
+
+DNS and TLS failures are not retried: they are configuration problems, reported at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tui import __version__
+from tui.api import contract as C
+from tui.api.auth import Credentials, TokenProvider
+from tui.api.errors import (
+    ApiError,
+    ResponseFormatError,
+    TransportError,
+    error_from_response,
+    parse_retry_after,
+    safe_url,
+)
+from tui.api.tls import ssl_context
+
+log = logging.getLogger("ihub.api")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES_IDEMPOTENT = frozenset({500, 502, 503, 504})
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+@dataclass
+class ConnectionConfig:
+    gateway: str
+    credentials: Credentials
+    ca_bundle: str | None = None
+    verify: bool = True
+    timeout: float = 30.0
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    page_concurrency: int = 4
+    trust_env: bool = True
+    connect_timeout: float = 10.0
+    retry_after_max: float = 60.0
+
+
+class ApiClient:
+    """One connection to one Insights Hub gateway; use as ``async with ApiClient(cfg) as api``."""
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._sleep = sleep
+        gateway = config.gateway.rstrip("/")
+        self._gateway = httpx.URL(gateway)
+        verify: Any = (
+            True
+            if transport is not None
+            else ssl_context(config.ca_bundle, verify=config.verify, trust_env=config.trust_env)
+        )
+        timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
+        self._http = httpx.AsyncClient(
+            base_url=gateway,
+            transport=transport,
+            verify=verify,
+            timeout=timeout,
+            trust_env=config.trust_env,
+            follow_redirects=False,
+            headers={"User-Agent": f"ihub/{__version__}", "Accept": "application/json"},
+            limits=httpx.Limits(max_connections=max(10, config.page_concurrency * 2)),
+        )
+        self.tokens = TokenProvider(
+            config.credentials,
+            self._http,
+            clock=clock,
+            sleep=sleep,
+            max_retries=min(config.max_retries, 3),
+            backoff_base=config.backoff_base,
+        )
+        # Services (imported here to keep module imports one-directional).
+        from tui.api.aggregates import Aggregates
+        from tui.api.assets import AssetManagement
+        from tui.api.mqtt import MqttCertificates
+        from tui.api.timeseries import TimeSeries
+
+        self.assets = AssetManagement(self)
+        self.timeseries = TimeSeries(self)
+        self.aggregates = Aggregates(self)
+        self.mqtt = MqttCertificates(self)
+        self.requests = 0  # API requests sent (attempts), for diagnostics and tests
+        self.retries = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    @property
+    def gateway(self) -> str:
+        return str(self._gateway)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying httpx client (shared transport and TLS settings), e.g. for diagnostics."""
+        return self._http
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- requests -----------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.config.backoff_base * (2 ** (attempt - 1))
+        return min(self.config.backoff_max, base) * (0.5 + random.random() / 2)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | str | None = None,
+        idempotent: bool | None = None,
+        expected: Iterable[int] | None = None,
+    ) -> httpx.Response:
+        """Send one request with auth and retries; return the response or raise a typed ``ApiError``.
+
+        ``expected``: statuses accepted as success (default: any 2xx). A 2xx outside it is a
+        ``ResponseFormatError``.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        accepted = frozenset(expected) if expected is not None else None
+        clean_params = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+        attempt = 0
+        refreshed = False
+        while True:
+            token = await self.tokens.get()
+            hdrs = dict(headers or {})
+            hdrs["Authorization"] = f"Bearer {token.access_token}"
+            started = time.perf_counter()
+            self.requests += 1
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    params=clean_params or None,
+                    json=json,
+                    content=content,
+                    headers=hdrs,
+                )
+            except httpx.HTTPError as exc:
+                err = TransportError.from_exception(exc, method=method, url=self._url_for(path))
+                can_retry = err.transient and (idempotent or err.never_sent)
+                if can_retry and attempt < self.config.max_retries:
+                    attempt += 1
+                    self.retries += 1
+                    delay = self._backoff(attempt)
+                    log.warning("%s %s: %s; retry %d in %.2fs", method, path, err.message, attempt, delay)
+                    await self._sleep(delay)
+                    continue
+                log.info("%s %s: %s", method, _log_path(path, clean_params), err.message)
+                raise err from None
+            status = response.status_code
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            log.debug("%s %s -> %d (%.0f ms)", method, _log_path(path, clean_params), status, elapsed_ms)
+            if status == 401 and not refreshed:
+                refreshed = True
+                self.tokens.invalidate(token)
+                continue
+            retry_status = status == C.STATUS_RATE_LIMITED or (
+                idempotent and status in RETRY_STATUSES_IDEMPOTENT
+            )
+            if retry_status and attempt < self.config.max_retries:
+                attempt += 1
+                self.retries += 1
+                delay = self._backoff(attempt)
+                # Retry-After is honoured on 429 and on 503 (RFC 9110), capped at retry_after_max.
+                retry_after = parse_retry_after(response.headers.get(C.RETRY_AFTER_HEADER), self._clock())
+                if retry_after is not None:
+                    delay = min(retry_after, self.config.retry_after_max) + random.random() * 0.1
+                log.warning("%s %s -> %d; retry %d in %.2fs", method, path, status, attempt, delay)
+                await self._sleep(delay)
+                continue
+            ok = (status in accepted) if accepted is not None else 200 <= status < 300
+            if ok:
+                return response
+            if 200 <= status < 300:
+                raise ResponseFormatError(
+                    f"unexpected success status {status} (expected {sorted(accepted or ())})",
+                    status=status,
+                    method=method,
+                    url=response.request.url,
+                )
+            err = error_from_response(response, method=method)
+            log.info("%s %s -> %d: %s", method, _log_path(path, clean_params), status, err)
+            raise err
+
+    def _url_for(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return str(self._gateway) + path
+
+    async def get_json(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        expected: Iterable[int] | None = (200,),
+    ) -> Any:
+        response = await self.request("GET", path, params=params, headers=headers, expected=expected)
+        return parse_json(response)
+
+    async def send_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | str | None = None,
+        expected: Iterable[int] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send and return the parsed JSON body, or None for an empty body (e.g. 204)."""
+        response = await self.request(
+            method,
+            path,
+            params=params,
+            json=json,
+            headers=headers,
+            content=content,
+            expected=expected,
+            idempotent=idempotent,
+        )
+        if not response.content.strip():
+            return None
+        return parse_json(response)
+
+    # -- HAL paging (Asset Management, MQTT certificates) ------------------------------------------
+
+    async def get_page(
+        self, path: str, key: str, params: dict[str, Any] | None = None, *, page: int = 0, size: int = 200
+    ) -> tuple[list[dict[str, Any]], PageInfo]:
+        """One HAL page: its items and the returned ``page`` object."""
+        query = dict(params or {})
+        query[C.PARAM_PAGE] = page
+        query[C.PARAM_SIZE] = max(1, min(size, C.AM_MAX_PAGE_SIZE))
+        body = await self.get_json(path, params=query)
+        return hal_items(body, key), PageInfo.from_body(body, requested_page=page, requested_size=size)
+
+    async def paginate_hal(
+        self, path: str, key: str, params: dict[str, Any] | None = None, page_size: int = 200
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a HAL listing, in page order, each once.
+
+        Page 0 is fetched first; its ``page.totalPages`` (or ``totalElements`` / returned ``size``) sets the
+        plan; the remaining pages are fetched with at most ``page_concurrency`` requests in flight and
+        yielded in order. ``_links`` are ignored. Paging follows the returned ``page`` object, so a server
+        that clamps ``size`` is handled.
+
+        If the listing changes while it is being read (``totalElements`` moves), items may shift across
+        page boundaries: duplicates are dropped by id (``assetId``/``id``), and if a later page reports
+        more pages than planned, those pages are fetched too. An item moved from a page not yet read to
+        one already read can still be missed; that is inherent to offset paging.
+        """
+        size = max(1, min(page_size, C.AM_MAX_PAGE_SIZE))
+        items, info = await self.get_page(path, key, params, page=0, size=size)
+        seen: set[str] = set()
+        for item in _unique(items, seen):
+            yield item
+        total_pages = info.total_pages_for(len(items))
+        if total_pages is None:
+            # No usable page object: read sequentially until a short or empty page.
+            page = 1
+            effective = info.size or size
+            while len(items) >= effective and items:
+                items, _ = await self.get_page(path, key, params, page=page, size=size)
+                for item in _unique(items, seen):
+                    yield item
+                page += 1
+            return
+        concurrency = max(1, self.config.page_concurrency)
+        next_page = 1
+        pending: deque[asyncio.Task[tuple[list[dict[str, Any]], PageInfo]]] = deque()
+        try:
+            while next_page < total_pages or pending:
+                while next_page < total_pages and len(pending) < concurrency:
+                    pending.append(
+                        asyncio.create_task(self.get_page(path, key, params, page=next_page, size=size))
+                    )
+                    next_page += 1
+                items, info = await pending.popleft()
+                later = info.total_pages_for(len(items))
+                if later is not None and later > total_pages:
+                    total_pages = later  # the listing grew: read the extra pages too
+                for item in _unique(items, seen):
+                    yield item
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- Link paging (IoT Time Series) --------------------------------------------------------------
+
+    async def paginate_link(
+        self, path: str, params: dict[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Records of a JSON-array listing, following ``Link: <...>; rel="next"`` headers.
+
+        A next link may be absolute (on the gateway's scheme, host and port) or relative. A link to any
+        other origin is refused with ``ResponseFormatError``: the bearer token must not leave the gateway.
+        """
+        url: str = path
+        query = params
+        visited: set[str] = set()
+        while True:
+            response = await self.request("GET", url, params=query, expected=(200,))
+            body = parse_json(response) if response.content.strip() else []
+            if not isinstance(body, list):
+                raise ResponseFormatError(
+                    f"expected a JSON array, got {type(body).__name__}", status=200, method="GET", url=url
+                )
+            for record in body:
+                if isinstance(record, dict):
+                    yield record
+            next_url = self._next_link(response)
+            if next_url is None or not body:
+                return
+            key = str(next_url)
+            if key in visited or next_url == response.request.url:
+                raise ResponseFormatError("the next link repeats a page already read", url=key)
+            visited.add(key)
+            url, query = key, None
+
+    def _next_link(self, response: httpx.Response) -> httpx.URL | None:
+        header = response.headers.get(C.LINK_HEADER)
+        if not header:
+            return None
+        target = None
+        for rel, link in response.links.items():
+            if rel is not None and C.LINK_NEXT_REL in str(rel).split():
+                target = link.get("url")
+                break
+        if not target:
+            return None
+        resolved = response.request.url.join(target.strip())
+        gw = self._gateway
+        if (resolved.scheme, resolved.host, resolved.port) != (gw.scheme, gw.host, gw.port):
+            raise ResponseFormatError(
+                "refusing to follow a next link to another host "
+                f"({safe_url(resolved.copy_with(query=None))})",
+                method="GET",
+                url=response.request.url,
+            )
+        return resolved
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    number: int
+    size: int | None
+    total_elements: int | None
+    total_pages: int | None
+
+    @classmethod
+    def from_body(cls, body: Any, *, requested_page: int = 0, requested_size: int | None = None) -> PageInfo:
+        page = body.get(C.PAGE) if isinstance(body, dict) else None
+        if not isinstance(page, dict):
+            page = body if isinstance(body, dict) and C.SPRING_CONTENT in body else {}
+        return cls(
+            number=_int(page.get(C.PAGE_NUMBER), requested_page),
+            size=_int(page.get(C.PAGE_SIZE_FIELD), None),
+            total_elements=_int(page.get(C.PAGE_TOTAL_ELEMENTS), None),
+            total_pages=_int(page.get(C.PAGE_TOTAL_PAGES), None),
+        )
+
+    def total_pages_for(self, first_page_len: int) -> int | None:
+        if self.total_pages is not None and self.total_pages >= 0:
+            return self.total_pages
+        if self.total_elements is not None:
+            size = self.size or first_page_len
+            if self.total_elements == 0:
+                return 0
+            if size:
+                return -(-self.total_elements // size)
+        return None
+
+
+def _int(value: Any, default: Any) -> Any:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return default
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _log_path(path: str, params: dict[str, Any]) -> str:
+    if not params:
+        return path
+    return f"{path}?{httpx.QueryParams(params)}"
+
+
+def _item_id(item: dict[str, Any]) -> str | None:
+    value = item.get(C.ASSET_ID) or item.get("id")
+    return str(value) if value is not None else None
+
+
+def _unique(items: list[dict[str, Any]], seen: set[str]) -> Iterable[dict[str, Any]]:
+    for item in items:
+        ident = _item_id(item)
+        if ident is not None:
+            if ident in seen:
+                continue
+            seen.add(ident)
+        yield item
+
+
+def parse_json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        content_type = response.headers.get("content-type", "unknown")
+        raise ResponseFormatError(
+            f"expected JSON, got {content_type!s} ({len(response.content)} bytes)",
+            status=response.status_code,
+            method=response.request.method,
+            url=response.request.url,
+        ) from None
+
+
+def hal_items(body: Any, key: str) -> list[dict[str, Any]]:
+    """Items of a HAL page; a missing ``_embedded`` or key is an empty page. Spring ``content`` accepted."""
+    if not isinstance(body, dict):
+        raise ResponseFormatError(f"expected a HAL page object, got {type(body).__name__}")
+    embedded = body.get(C.EMBEDDED)
+    items: Any = None
+    if isinstance(embedded, dict):
+        items = embedded.get(key)
+    elif C.SPRING_CONTENT in body:
+        items = body.get(C.SPRING_CONTENT)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ResponseFormatError(f"expected a list under _embedded.{key}")
+    return [item for item in items if isinstance(item, dict)]
+
+
+__all__ = ["ApiClient", "ApiError", "ConnectionConfig", "PageInfo", "hal_items", "parse_json"]
