@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -271,6 +272,29 @@ async def billboard(request: Request) -> JSONResponse:
 # ---------------------------------------------------------------- assets
 
 
+def _list_matches(
+    state: TenantState, expr: Any, predicate: Any, include_shared: bool, specs: list[tuple[str, bool]]
+) -> list[Asset]:
+    show_deleted = mentions_field(expr, "deleted")
+    parent_id = top_level_equals(expr, "parentId")
+    if parent_id is not None:
+        candidates = [state.assets[i] for i in state.children.get(parent_id, ())]
+        candidates.sort(key=lambda a: (a.name, a.assetId))
+    else:
+        candidates = _sorted_all(state)
+    matches = [
+        a
+        for a in candidates
+        if (show_deleted or a.deleted is None) and (include_shared or not a.shared) and predicate(a)
+    ]
+    if specs != [("name", False)]:
+        if specs == [("name", True)]:
+            matches.reverse()
+        else:
+            matches = sort_records(matches, specs, lambda a, f: getattr(a, f))
+    return matches
+
+
 async def list_assets(request: Request) -> JSONResponse:
     require_token(request, AM_READ)
     state = _state(request)
@@ -280,25 +304,23 @@ async def list_assets(request: Request) -> JSONResponse:
     specs = parse_sort(request, ASSET_SORT_FIELDS)
     expr = parse_filter_json(query_value(request, "filter"))
     predicate = compile_filter(expr, _asset_fields(state))
-    show_deleted = mentions_field(expr, "deleted")
     base = _base(request)
     with state.lock:
-        parent_id = top_level_equals(expr, "parentId")
-        if parent_id is not None:
-            candidates = [state.assets[i] for i in state.children.get(parent_id, ())]
-            candidates.sort(key=lambda a: (a.name, a.assetId))
+        # Paging clients ask for page after page of the same listing: keep the last few result lists
+        # (keyed by the query, checked against the tenant's version) instead of filtering every time.
+        key = (query_value(request, "filter") or "", include_shared, tuple(specs))
+        listings: OrderedDict[Any, tuple[int, list[Asset]]] = state.cache.setdefault(
+            "asset_listings", OrderedDict()
+        )
+        hit = listings.get(key)
+        if hit is not None and hit[0] == state.version:
+            listings.move_to_end(key)
+            matches = hit[1]
         else:
-            candidates = _sorted_all(state)
-        matches = [
-            a
-            for a in candidates
-            if (show_deleted or a.deleted is None) and (include_shared or not a.shared) and predicate(a)
-        ]
-        if specs != [("name", False)]:
-            if specs == [("name", True)]:
-                matches.reverse()
-            else:
-                matches = sort_records(matches, specs, lambda a, f: getattr(a, f))
+            matches = _list_matches(state, expr, predicate, include_shared, specs)
+            listings[key] = (state.version, matches)
+            while len(listings) > 16:
+                listings.popitem(last=False)
         start = page * size
         items = [asset_resource(state, a, base) for a in matches[start : start + size]]
     return JSONResponse(hal_page(request, "assets", items, len(matches), page, size))
