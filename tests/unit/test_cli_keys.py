@@ -1,0 +1,301 @@
+"""``ihub keys``: add, list, use, remove and test, against the simulator; secrets never leak."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import InMemoryKeyring
+from tests.unit.conftest import files_containing
+from tui.cli_keys import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NO_STORE,
+    EXIT_OK,
+    EXIT_TEST_FAILED,
+    add_keys_parser,
+    run_keys,
+)
+from tui.config.paths import AppPaths
+from tui.config.profiles import ProfileStore
+from tui.config.secrets import SecretStore, StoreKind
+from tui.services import Services
+from tui.sim.app import create_app
+from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimConfig
+from tui.sim.server import SimServer
+from tui.sim.transport import sim_transport
+
+GATEWAY = "https://gateway.sim.test"
+
+
+class TtyInput(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class Cli:
+    """Runs ``ihub keys ...`` with fresh stores each time (like separate processes)."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        environ: dict[str, str] | None = None,
+        transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+    ) -> None:
+        self.paths = paths
+        self.environ = environ if environ is not None else {}
+        self.transport_factory = transport_factory
+        parser = argparse.ArgumentParser(prog="ihub")
+        parser.add_argument("--profile")
+        add_keys_parser(parser.add_subparsers(dest="command"))
+        self.parser = parser
+        self.out = ""
+        self.err = ""
+
+    def services(self) -> Services:
+        return Services(
+            paths=self.paths,
+            profiles=ProfileStore(self.paths.profiles_file),
+            secrets=SecretStore(self.paths, environ=self.environ, keyring_timeout=3.0),
+            environ=self.environ,
+            transport_factory=self.transport_factory,
+        )
+
+    def __call__(
+        self, *argv: str, stdin: io.StringIO | None = None, prompt: Callable[[str], str] | None = None
+    ) -> int:
+        out, err = io.StringIO(), io.StringIO()
+        args = self.parser.parse_args(["keys", *argv])
+        code = run_keys(
+            args, self.services(), stdin=stdin or io.StringIO(""), stdout=out, stderr=err, prompt=prompt
+        )
+        self.out, self.err = out.getvalue(), err.getvalue()
+        assert "Traceback" not in self.out + self.err
+        return code
+
+
+def _add_args(name: str = "sim", gateway: str = GATEWAY, token_url: str | None = None) -> list[str]:
+    return [
+        "add",
+        name,
+        "--gateway",
+        gateway,
+        "--token-url",
+        token_url if token_url is not None else f"{gateway}/oauth/token",
+        "--client-id",
+        DEMO_CLIENT_ID,
+    ]
+
+
+@pytest.fixture
+def sim_cli(paths: AppPaths) -> Cli:
+    app = create_app(SimConfig())
+    return Cli(paths, transport_factory=lambda: sim_transport(app))
+
+
+def _walk_for_secret(paths: AppPaths, secret: str) -> None:
+    for folder in (paths.config_dir, paths.data_dir, paths.log_dir, paths.cache_dir):
+        assert files_containing(folder, secret) == [], folder
+
+
+# -- add and list -------------------------------------------------------------------------------------
+def test_add_from_stdin_then_list_json_never_shows_the_secret(
+    sim_cli: Cli, memory_keyring: InMemoryKeyring, paths: AppPaths
+) -> None:
+    code = sim_cli(
+        *_add_args(), "--secret-stdin", "--read-only", stdin=io.StringIO(DEMO_CLIENT_SECRET + "\n")
+    )
+    assert code == EXIT_OK, sim_cli.err
+    assert "the OS keyring" in sim_cli.out
+    assert memory_keyring.store[("ihub:sim", "client_secret")] == DEMO_CLIENT_SECRET
+
+    assert sim_cli("list", "--json") == EXIT_OK
+    assert DEMO_CLIENT_SECRET not in sim_cli.out
+    data = json.loads(sim_cli.out)
+    (row,) = data["profiles"]
+    assert row["name"] == "sim" and row["gateway"] == GATEWAY and row["client_id"] == DEMO_CLIENT_ID
+    assert row["style"] == "client_credentials" and row["tenant"] == "demo"
+    assert row["default"] is True and row["read_only"] is True
+    assert row["secret"] == "keyring" and row["env_fields"] == []
+
+    assert sim_cli("list") == EXIT_OK
+    assert "keyring" in sim_cli.out and DEMO_CLIENT_SECRET not in sim_cli.out
+    _walk_for_secret(paths, DEMO_CLIENT_SECRET)
+
+
+def test_list_reports_environment_overrides(sim_cli: Cli) -> None:
+    sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET))
+    sim_cli.environ.update({"IHUB_GATEWAY": "eu1", "IHUB_CLIENT_SECRET": "from-env-secret"})
+    assert sim_cli("list", "--json") == EXIT_OK
+    (row,) = json.loads(sim_cli.out)["profiles"]
+    assert row["gateway"] == "https://gateway.eu1.mindsphere.io"
+    assert row["env_fields"] == ["gateway"]
+    assert row["secret"] == "env"
+    assert "from-env-secret" not in sim_cli.out
+
+
+def test_secret_is_never_taken_without_a_terminal_or_stdin_flag(sim_cli: Cli, paths: AppPaths) -> None:
+    assert sim_cli(*_add_args(), stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_ERROR
+    assert "--secret-stdin" in sim_cli.err
+    assert not paths.profiles_file.exists()
+    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO("")) == EXIT_ERROR
+    assert "empty" in sim_cli.err and not paths.profiles_file.exists()
+
+
+def test_hidden_prompt_on_a_terminal(sim_cli: Cli, memory_keyring: InMemoryKeyring) -> None:
+    prompts: list[str] = []
+
+    def prompt(text: str) -> str:
+        prompts.append(text)
+        return DEMO_CLIENT_SECRET
+
+    assert sim_cli(*_add_args(), stdin=TtyInput(""), prompt=prompt) == EXIT_OK
+    assert prompts == ["Client secret for sim: "]
+    assert memory_keyring.store[("ihub:sim", "client_secret")] == DEMO_CLIENT_SECRET
+
+
+def test_interrupted_prompt_exits_cleanly(sim_cli: Cli, paths: AppPaths) -> None:
+    def prompt(text: str) -> str:
+        raise KeyboardInterrupt
+
+    assert sim_cli(*_add_args(), stdin=TtyInput(""), prompt=prompt) == EXIT_INTERRUPTED
+    assert "interrupted" in sim_cli.err
+    assert not paths.profiles_file.exists()
+
+
+def test_bad_input_gives_clear_errors(sim_cli: Cli, paths: AppPaths) -> None:
+    assert sim_cli("add", "x", "--gateway", "ftp://no", "--client-id", "a", "--secret-stdin") == EXIT_ERROR
+    assert "gateway URL" in sim_cli.err
+    sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET))
+    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO("other")) == EXIT_ERROR
+    assert "already exists" in sim_cli.err
+    assert sim_cli("remove", "nope") == EXIT_ERROR and "no profile named 'nope'" in sim_cli.err
+    assert sim_cli("use", "nope") == EXIT_ERROR
+
+
+# -- headless machine -----------------------------------------------------------------------------------
+def test_headless_add_stops_and_explains(paths: AppPaths, fail_keyring: None, ihub_home: Path) -> None:
+    cli = Cli(paths)
+    assert cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_NO_STORE
+    for word in ("--store vault", "--store env", "IHUB_VAULT_PASSPHRASE", "nothing was saved"):
+        assert word in cli.err
+    assert not paths.profiles_file.exists() and not paths.vault_file.exists()
+
+    assert cli(*_add_args(), "--secret-stdin", "--store", "session", stdin=io.StringIO("x")) == EXIT_ERROR
+    assert "session" in cli.err and not paths.profiles_file.exists()
+    assert cli(*_add_args(), "--secret-stdin", "--store", "keyring", stdin=io.StringIO("x")) == EXIT_NO_STORE
+    assert files_containing(ihub_home, DEMO_CLIENT_SECRET) == []
+
+
+def test_headless_vault_from_environment_passphrase(
+    paths: AppPaths, fail_keyring: None, ihub_home: Path
+) -> None:
+    cli = Cli(paths, {"IHUB_VAULT_PASSPHRASE": "pass phrase"})
+    assert cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_OK, cli.err
+    assert "encrypted vault" in cli.out
+    assert paths.vault_file.exists()
+    assert files_containing(ihub_home, DEMO_CLIENT_SECRET) == []
+    assert (
+        SecretStore(paths, environ={"IHUB_VAULT_PASSPHRASE": "pass phrase"}).get("sim").value
+        == DEMO_CLIENT_SECRET
+    )  # type: ignore[union-attr]
+
+
+def test_headless_env_store_saves_profile_and_explains(paths: AppPaths, fail_keyring: None) -> None:
+    app = create_app(SimConfig())
+    cli = Cli(paths, transport_factory=lambda: sim_transport(app))
+    assert cli(*_add_args(), "--store", "env") == EXIT_OK
+    assert "IHUB_CLIENT_SECRET" in cli.out
+    assert SecretStore(paths, environ={}).choice is StoreKind.ENV  # remembered for this machine
+    assert cli("test") == EXIT_ERROR and "IHUB_CLIENT_SECRET" in cli.err
+    cli.environ["IHUB_CLIENT_SECRET"] = DEMO_CLIENT_SECRET
+    assert cli("test") == EXIT_OK, cli.out
+
+
+# -- test ---------------------------------------------------------------------------------------------
+def test_keys_test_in_process(sim_cli: Cli) -> None:
+    sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET))
+    assert sim_cli("test") == EXIT_OK, sim_cli.out
+    assert "connection OK" in sim_cli.out and "in-process simulator" in sim_cli.out
+    assert sim_cli("test", "sim", "--json") == EXIT_OK
+    data = json.loads(sim_cli.out)
+    assert data["ok"] is True and data["token"]["tenant"] == "demo" and data["secret"] == "keyring"
+    assert "eyJ" not in sim_cli.out and DEMO_CLIENT_SECRET not in sim_cli.out
+
+    sim_cli(*_add_args("wrongsecret"), "--secret-stdin", stdin=io.StringIO("not-the-secret"))
+    assert sim_cli("test", "wrongsecret") == EXIT_TEST_FAILED
+    assert "cause: wrong client secret" in sim_cli.out
+    assert "not-the-secret" not in sim_cli.out
+
+    sim_cli(
+        *_add_args("wrongurl", token_url=f"{GATEWAY}/oauth/tokens"), "--secret-stdin", stdin=io.StringIO("x1")
+    )
+    assert sim_cli("test", "wrongurl", "--json") == EXIT_TEST_FAILED
+    assert json.loads(sim_cli.out)["cause"].startswith("wrong token URL")
+
+    assert sim_cli("test", "missing") == EXIT_ERROR and "no profile named" in sim_cli.err
+
+
+def test_keys_test_over_loopback(paths: AppPaths) -> None:
+    cli = Cli(paths)
+    with SimServer(SimConfig()) as server:
+        cli(*_add_args("loop", server.url), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET))
+        assert cli("test", "loop") == EXIT_OK, cli.out
+        assert "TCP connect" in cli.out and "connection OK" in cli.out
+
+        cli(*_add_args("badsecret", server.url), "--secret-stdin", stdin=io.StringIO("wrong-one"))
+        assert cli("test", "badsecret") == EXIT_TEST_FAILED
+        assert "wrong client secret" in cli.out
+
+        cli(
+            *_add_args("badurl", server.url, f"{server.url}/wrong/token"),
+            "--secret-stdin",
+            stdin=io.StringIO("z"),
+        )
+        assert cli("test", "badurl") == EXIT_TEST_FAILED
+        assert "cause: wrong token URL" in cli.out
+
+
+def test_session_leaves_no_secret_in_any_file(paths: AppPaths, fail_keyring: None, ihub_home: Path) -> None:
+    app = create_app(SimConfig())
+    env = {"IHUB_VAULT_PASSPHRASE": "another pass phrase"}
+    cli = Cli(paths, env, transport_factory=lambda: sim_transport(app))
+    assert cli(*_add_args("a"), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_OK
+    assert (
+        cli(*_add_args("b"), "--secret-stdin", "--default", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_OK
+    )
+    assert cli("test") == EXIT_OK  # b, the default
+    assert cli("use", "a") == EXIT_OK
+    assert cli("test") == EXIT_OK
+    assert cli("list", "--json") == EXIT_OK
+    assert [r["default"] for r in json.loads(cli.out)["profiles"]] == [True, False]
+    _walk_for_secret(paths, DEMO_CLIENT_SECRET)
+    assert files_containing(ihub_home, DEMO_CLIENT_SECRET) == []
+    assert files_containing(ihub_home, env["IHUB_VAULT_PASSPHRASE"]) == []
+
+
+def test_remove_deletes_the_stored_secret(
+    sim_cli: Cli, memory_keyring: InMemoryKeyring, paths: AppPaths
+) -> None:
+    sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET))
+    sim_cli(*_add_args("other"), "--secret-stdin", stdin=io.StringIO("second-secret"))
+    assert sim_cli("use", "other") == EXIT_OK
+    assert ProfileStore(paths.profiles_file).default_name == "other"
+    assert sim_cli("remove", "sim") == EXIT_OK
+    assert ("ihub:sim", "client_secret") not in memory_keyring.store
+    assert ProfileStore(paths.profiles_file).names() == ["other"]
+
+
+def test_wired_into_the_ihub_command(
+    memory_keyring: InMemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    assert main(["keys", "list", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["profiles"] == []
