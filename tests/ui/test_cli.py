@@ -1,0 +1,128 @@
+"""The ``ihub`` command line: version, sim and demo wiring, the app's profile, and no Textual for ``keys``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tui import __version__, cli
+from tui.cli import build_parser, main
+from tui.config.paths import AppPaths
+from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tui.sim.server import config_from_args
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ihub {__version__}"
+
+
+def test_sim_options_parse_into_a_sim_config() -> None:
+    argv = [
+        "sim",
+        "--port",
+        "9911",
+        "--assets",
+        "500",
+        "--client-id",
+        "acme-x-1.0.0-a",
+        "--client-secret",
+        "FAKE-s",
+    ]
+    args = build_parser(argv).parse_args(argv)
+    assert (args.command, args.host, args.port) == ("sim", "127.0.0.1", 9911)
+    config = config_from_args(args)
+    assert config.assets == 500
+    assert config.clients[0].client_id == "acme-x-1.0.0-a"
+    # Without options `ihub sim` listens on the port the Makefile documents.
+    assert build_parser(["sim"]).parse_args(["sim"]).port == 8765
+
+
+def test_sim_serves_the_parsed_config_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(
+        "tui.sim.server.serve_forever", lambda config, host, port: calls.append((config, host, port))
+    )
+    assert main(["sim", "--port", "9912", "--seed", "7"]) == 0
+    config, host, port = calls[0]
+    assert (host, port, config.seed) == ("127.0.0.1", 9912, 7)
+
+
+def test_sim_refuses_bad_options_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sim", "--fault-rate", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ihub: ") and "--fault-rate" in err and err.count("\n") == 1
+    assert main(["sim", "--host", "0.0.0.0"]) == 1
+    assert "loopback" in capsys.readouterr().err
+
+
+def test_demo_opens_the_app_on_a_running_simulator_and_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake_run(services, profile):
+        demo = services.profiles.get("demo")
+        seen.update(services=services, profile=profile, demo=demo)
+        # While the app runs the simulator answers on loopback with the demo credentials.
+        response = httpx.post(
+            demo.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+            trust_env=False,
+        )
+        seen["status"] = response.status_code
+        return 0
+
+    monkeypatch.setattr(cli, "_run", fake_run)
+    assert main(["demo", "--assets", "20"]) == 0
+    services, demo = seen["services"], seen["demo"]
+    assert seen["profile"] == "demo" and services.demo
+    assert demo.gateway.startswith("http://127.0.0.1:") and demo.client_id == DEMO_CLIENT_ID
+    assert seen["status"] == 200
+    # The demo keeps its secret in the session and saves no profile.
+    assert services.secrets.get(demo).kind == "session"
+    assert services.profiles.path is None
+    assert not AppPaths.default().profiles_file.exists()
+    # The server was stopped when the app ended.
+    with pytest.raises(httpx.TransportError):
+        httpx.post(demo.token_url, trust_env=False, timeout=2)
+
+
+def test_plain_ihub_opens_the_app_with_the_saved_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+    monkeypatch.setattr(
+        cli, "_run", lambda services, profile: seen.update(services=services, profile=profile) or 0
+    )
+    assert main(["--profile", "prod"]) == 0
+    assert seen["profile"] == "prod"
+    assert not seen["services"].demo
+    assert seen["services"].profiles.path == AppPaths.default().profiles_file
+
+
+def _imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-X", "importtime", "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+        timeout=60,
+    )
+    modules = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return result, modules
+
+
+def test_keys_list_imports_neither_textual_nor_uvicorn() -> None:
+    result, modules = _imported_modules("keys", "list")
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "tui.config.profiles" in modules
+    assert not any(name == "textual" or name.startswith("textual.") for name in modules)
+    assert not any(name == "uvicorn" or name.startswith("uvicorn.") for name in modules)

@@ -1,0 +1,1 @@
+"""Developer tools (screenshots); not imported by the app."""

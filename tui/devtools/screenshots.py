@@ -1,0 +1,82 @@
+"""Write README screenshots of every area: ``python -m tui.devtools.screenshots OUTDIR``.
+
+The app runs headless around the in-process simulator (``Services.for_demo`` with ``sim_transport``) at
+120x36 with a frozen clock, so the pictures are the same on every run. Secrets stay masked: the demo
+secret lives in the session store and no screen shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tui.app import AREAS, IhubApp
+from tui.services import Services
+from tui.sim.app import create_app
+from tui.sim.config import SimConfig
+from tui.sim.transport import sim_transport
+
+# 2025-06-16 08:00:00 UTC: a fixed instant so the token countdown and the data are reproducible.
+FROZEN_TIME = 1_750_060_800.0
+SIZE = (120, 36)
+
+
+def frozen_clock(at: float = FROZEN_TIME) -> Callable[[], float]:
+    return lambda: at
+
+
+def build_demo_app(
+    sim_config: SimConfig | None = None, *, clock: Callable[[], float] | None = None
+) -> IhubApp:
+    """The app on the demo profile, served by the simulator in-process (no socket, no saved state)."""
+    clock = clock or frozen_clock()
+    config = sim_config or SimConfig()
+    config.clock = clock
+    sim = create_app(config)
+    services = Services.for_demo(transport_factory=lambda: sim_transport(sim), clock=clock)
+    return IhubApp(services, profile="demo")
+
+
+async def settle(app: IhubApp, limit: float = 15.0) -> None:
+    """Wait until the app's workers are done (at most ``limit`` seconds) and animations have ended."""
+    try:
+        async with asyncio.timeout(limit):
+            await app.workers.wait_for_complete()
+    except TimeoutError:
+        pass  # a polling worker may run forever; the screen is as settled as it gets
+    await app.animator.wait_until_complete()
+
+
+async def capture(outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+    """Visit every area and save one SVG per area into ``outdir``; returns the files written."""
+    app = build_demo_app()
+    written: list[Path] = []
+    async with app.run_test(size=size) as pilot:
+        await settle(app)
+        await pilot.pause()
+        for mode in AREAS:
+            app.switch_area(mode)
+            await pilot.pause()
+            await settle(app)
+            await pilot.pause(0.2)
+            path = Path(app.save_screenshot(f"{mode}.svg", str(outdir)))
+            written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: python -m tui.devtools.screenshots OUTDIR", file=sys.stderr)
+        return 2
+    outdir = Path(args[0])
+    outdir.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(capture(outdir)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

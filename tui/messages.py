@@ -1,0 +1,41 @@
+"""App-wide messages and the connection state they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from textual.message import Message
+
+
+class Phase(StrEnum):
+    NONE = "none"  # no profile active
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """What the header shows and screens react to. Holds no secret and no token value."""
+
+    phase: Phase = Phase.NONE
+    profile: str | None = None
+    tenant: str | None = None
+    # Epoch seconds at which the current access token expires (None until a token is held).
+    expires_at: float | None = None
+    scopes: tuple[str, ...] = ()
+    client_id: str | None = None
+    read_only: bool = False
+    error: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.phase is Phase.CONNECTED
+
+
+@dataclass
+class ConnectionChanged(Message):
+    """Posted to every mode screen when the active profile or the connection state changes."""
+
+    state: ConnectionState

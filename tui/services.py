@@ -1,0 +1,164 @@
+"""What the app, the screens and the CLI need from the world: profiles, secrets, paths and a way to connect.
+
+No Textual here. ``Services.default()`` is the real machine; ``Services.for_demo()`` is the embedded
+simulator with a profile and a secret that live only in memory: the demo never touches the keyring, the
+saved profiles or the vault.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tui.api.client import ApiClient, ConnectionConfig
+from tui.config.paths import AppPaths
+from tui.config.profiles import (
+    STYLE_CLIENT,
+    Profile,
+    ProfileStore,
+    apply_env_overrides,
+    select_profile_name,
+)
+from tui.config.secrets import KeyringStatus, Secret, SecretStore, StoreKind
+
+DEMO_PROFILE = "demo"
+# The in-process simulator needs a base URL but no socket; this host never resolves on the network.
+DEMO_LOCAL_URL = "http://sim.ihub.localhost"
+
+
+class ServiceError(Exception):
+    """A problem resolving a profile or its secret; the message is one plain line without secrets."""
+
+
+@dataclass
+class Services:
+    """Profiles, secrets and the connection factory, injected into the app and the CLI."""
+
+    paths: AppPaths
+    profiles: ProfileStore
+    secrets: SecretStore
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    # The demo and tests hand in the simulator's transport; None means the real network.
+    transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None
+    demo: bool = False
+    # The clock the API client uses for token expiry (tests and snapshots freeze it).
+    clock: Callable[[], float] = time.time
+
+    # -- construction ------------------------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> Services:
+        """The user's real folders, saved profiles and secret stores."""
+        paths = AppPaths.default()
+        return cls(
+            paths=paths,
+            profiles=ProfileStore(paths.profiles_file),
+            secrets=SecretStore(paths),
+            environ=os.environ,
+        )
+
+    @classmethod
+    def for_demo(
+        cls,
+        sim_url: str | None = None,
+        *,
+        transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+        paths: AppPaths | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> Services:
+        """One in-memory profile ``demo`` against the simulator at ``sim_url`` (or an in-process transport).
+
+        The profile store is in memory, the secret lives in this session only, and the environment's
+        ``IHUB_*`` overrides are ignored, so the demo can never be pointed at a real tenant by accident.
+        """
+        from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT
+
+        if sim_url is None and transport_factory is None:
+            raise ValueError("the demo needs a simulator URL or an in-process transport")
+        gateway = (sim_url or DEMO_LOCAL_URL).rstrip("/")
+        profiles = ProfileStore(None)
+        profiles.add(
+            Profile(
+                name=DEMO_PROFILE,
+                gateway=gateway,
+                token_url=f"{gateway}/oauth/token",
+                client_id=DEMO_CLIENT_ID,
+                style=STYLE_CLIENT,
+                tenant=DEMO_TENANT,
+            )
+        )
+        profiles.set_default(DEMO_PROFILE)
+        paths = paths or AppPaths.default()
+        secrets = SessionSecretStore()
+        secrets.set(DEMO_PROFILE, DEMO_CLIENT_SECRET, StoreKind.SESSION)
+        return cls(
+            paths=paths,
+            profiles=profiles,
+            secrets=secrets,
+            environ={},
+            transport_factory=transport_factory,
+            demo=True,
+            clock=clock,
+        )
+
+    # -- profiles ----------------------------------------------------------------------------------
+
+    def initial_profile_name(self, cli_name: str | None = None) -> str | None:
+        """``--profile`` > ``IHUB_PROFILE`` > the default > the only profile (> an env-only profile)."""
+        name = select_profile_name(self.profiles, self.environ, cli_name)
+        if name is None and apply_env_overrides(None, self.environ) is not None:
+            return self.environ.get("IHUB_PROFILE") or "env"
+        return name
+
+    def resolve_profile(self, name: str) -> Profile:
+        """The saved profile ``name`` with the environment's overrides applied."""
+        try:
+            saved = self.profiles.get(name)
+        except KeyError:
+            env_only = apply_env_overrides(None, self.environ)
+            if env_only is not None and env_only.name == name:
+                return env_only
+            raise ServiceError(
+                f"no profile named {name!r}: add one on the Keys screen or with 'ihub keys add'"
+            ) from None
+        resolved = apply_env_overrides(saved, self.environ)
+        return resolved if resolved is not None else saved
+
+    def read_secret(self, profile: Profile) -> Secret | None:
+        """The profile's client secret (blocking: the keyring may take a while)."""
+        return self.secrets.get(profile)
+
+    # -- connecting --------------------------------------------------------------------------------
+
+    def connect(self, profile: Profile, secret: str) -> ApiClient:
+        """A new API client for ``profile`` (the caller owns it and must ``aclose()`` it)."""
+        config = ConnectionConfig(
+            gateway=profile.gateway,
+            credentials=profile.to_credentials(secret),
+            ca_bundle=str(Path(profile.ca_bundle).expanduser()) if profile.ca_bundle else None,
+        )
+        transport = self.transport_factory() if self.transport_factory is not None else None
+        return ApiClient(config, transport=transport, clock=self.clock)
+
+
+class SessionSecretStore(SecretStore):
+    """The demo's SecretStore: secrets in this process only; never the keyring, the vault or settings.
+
+    ``SecretStore(None)`` already keeps its settings in memory and has no vault; this subclass also
+    reports the OS keyring as not in use, so no keyring call is ever made (not even a probe, nor the
+    clean-up of copies that ``set`` does), and makes the session the default store.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(None, environ={})
+
+    def keyring_status(self, refresh: bool = False) -> KeyringStatus:
+        return KeyringStatus(False, "none", "the demo keeps secrets in this session only")
+
+    def default_kind(self) -> StoreKind | None:
+        return StoreKind.SESSION

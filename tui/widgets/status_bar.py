@@ -1,0 +1,118 @@
+"""The one-line header every area shows: app, area, profile, tenant, connection state, token countdown."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.messages import ConnectionState, Phase
+
+
+def format_countdown(seconds: float) -> str:
+    """``29:12`` for minutes and seconds, ``1:02:03`` past an hour, ``0:00`` once expired."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def describe_connection(state: ConnectionState, now: float) -> str:
+    """The connection part of the header, e.g. ``demo · tenant demo · connected · token 29:12``."""
+    if state.phase is Phase.NONE or state.profile is None:
+        return "no profile · not connected"
+    parts = [state.profile]
+    if state.tenant:
+        parts.append(f"tenant {state.tenant}")
+    if state.phase is Phase.CONNECTING:
+        parts.append("connecting…")
+    elif state.phase is Phase.ERROR:
+        parts.append(f"error: {state.error or 'not connected'}")
+    else:
+        parts.append("connected")
+        if state.read_only:
+            parts.append("read-only")
+        if state.expires_at is not None:
+            remaining = state.expires_at - now
+            parts.append(f"token {format_countdown(remaining)}" if remaining > 0 else "token renewing…")
+    return " · ".join(parts)
+
+
+_PHASE_STYLE = {
+    Phase.NONE: "dim",
+    Phase.CONNECTING: "bold yellow",
+    Phase.CONNECTED: "bold green",
+    Phase.ERROR: "bold red",
+}
+
+
+class StatusBar(Widget):
+    """Docked at the top of every area; the countdown ticks by itself.
+
+    A screen composes ``StatusBar("Assets")``; inside ``IhubApp`` the bar picks up the demo flag, the clock
+    and the connection on mount, and the app sets ``state`` on every change.
+    """
+
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: top;
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    state: reactive[ConnectionState] = reactive(ConnectionState, always_update=True)
+    area: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        area: str = "",
+        *,
+        state: ConnectionState | None = None,
+        demo: bool = False,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._clock = clock
+        self.demo = demo
+        self.set_reactive(StatusBar.area, area)
+        if state is not None:
+            self.set_reactive(StatusBar.state, state)
+
+    def on_mount(self) -> None:
+        # Inside IhubApp the bar follows the app: demo flag, clock and the current connection.
+        services = getattr(self.app, "services", None)
+        if services is not None:
+            self.demo = bool(getattr(services, "demo", self.demo))
+            self._clock = getattr(services, "clock", self._clock)
+        state = getattr(self.app, "connection", None)
+        if isinstance(state, ConnectionState):
+            self.state = state
+        self.set_interval(1.0, self.refresh, name="status-countdown")
+
+    @property
+    def connection_text(self) -> str:
+        """The connection part as plain text (what tests assert on)."""
+        return describe_connection(self.state, self._clock())
+
+    def render(self) -> Text:
+        left = Text.assemble((" ihub ", "bold reverse"))
+        if self.demo:
+            left.append(" DEMO ", "bold black on yellow")
+        if self.area:
+            left.append(f" {self.area}", "bold")
+        right = Text(self.connection_text + " ", style=_PHASE_STYLE[self.state.phase])
+        width = self.size.width
+        gap = width - left.cell_len - right.cell_len
+        if gap < 1:
+            right.truncate(max(0, width - left.cell_len - 2), overflow="ellipsis")
+            gap = max(1, width - left.cell_len - right.cell_len)
+        return Text.assemble(left, " " * gap, right, no_wrap=True, overflow="ellipsis")
