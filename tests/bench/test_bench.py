@@ -30,7 +30,9 @@ def _report(title: str, rows: list[tuple[str, str]]) -> None:
 
 
 def _client(server: SimServer | _ProcessServer, **cfg: object) -> ApiClient:
-    creds = Credentials(CredentialStyle.CLIENT_CREDENTIALS, server.token_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    creds = Credentials(
+        CredentialStyle.CLIENT_CREDENTIALS, server.token_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
     return ApiClient(ConnectionConfig(gateway=server.url, credentials=creds, **cfg))  # type: ignore[arg-type]
 
 
@@ -55,7 +57,7 @@ def test_bench_tenant_build() -> None:
 
 
 class _ProcessServer:
-    """The simulator in its own process (as a remote tenant would be), so client and server don't share a GIL."""
+    """The simulator in its own process, as a remote tenant would be: client and server share no GIL."""
 
     def __init__(self, *args: str) -> None:
         with socket.socket() as s:
@@ -63,10 +65,11 @@ class _ProcessServer:
             self.port = s.getsockname()[1]
         code = (
             "import sys; from tui.sim.server import build_parser_args, config_from_args, serve_forever; "
-            "import argparse; p = argparse.ArgumentParser(); build_parser_args(p); ns = p.parse_args(sys.argv[1:]); "
+            "import argparse; p = argparse.ArgumentParser(); build_parser_args(p); "
+            "ns = p.parse_args(sys.argv[1:]); "
             "serve_forever(config_from_args(ns), ns.host, ns.port, print_fn=lambda *a, **k: None)"
         )
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
             [sys.executable, "-c", code, "--port", str(self.port), *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -155,7 +158,9 @@ def test_bench_timeseries_link_paging() -> None:
                 aspect = aspects[0].name
                 to = datetime.now(UTC).replace(second=0, microsecond=0)
                 t0 = time.perf_counter()
-                records = [r async for r in api.timeseries.iter(pump.asset_id, aspect, to - timedelta(days=100), to)]
+                records = [
+                    r async for r in api.timeseries.iter(pump.asset_id, aspect, to - timedelta(days=100), to)
+                ]
                 ts_elapsed = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 await api.aggregates.get(
@@ -168,7 +173,10 @@ def test_bench_timeseries_link_paging() -> None:
         _report(
             "time series over loopback",
             [
-                ("records in 100 days (limit 2000 per page)", f"{n:,} in {ts_elapsed:.2f} s, {n / ts_elapsed:,.0f}/s"),
+                (
+                    "records in 100 days (limit 2000 per page)",
+                    f"{n:,} in {ts_elapsed:.2f} s, {n / ts_elapsed:,.0f}/s",
+                ),
                 ("aggregates: 90 days of 1-day intervals", f"{agg_elapsed * 1000:.0f} ms"),
             ],
         )

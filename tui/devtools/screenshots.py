@@ -60,6 +60,10 @@ async def capture(outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
             app.switch_area(mode)
             await pilot.pause()
             await settle(app)
+            if mode == "keys":
+                await pilot.press("t")  # show a connection test: the Keys screen's main job
+                await pilot.pause()
+                await settle(app)
             await pilot.pause(0.2)
             path = Path(app.save_screenshot(f"{mode}.svg", str(outdir)))
             written.append(path)
