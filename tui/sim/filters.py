@@ -264,6 +264,23 @@ def query_value(request: Request, name: str) -> str | None:
     return value.strip() if value is not None else None
 
 
+def query_text(request: Request, name: str) -> str | None:
+    """A query parameter stripped of white space; None when absent or empty."""
+    return query_value(request, name) or None
+
+
+async def json_object(request: Request, bad: Callable[[str], Exception]) -> dict[str, Any]:
+    """The request body as a JSON object; ``bad(message)`` is raised (a 400 of the API's kind) otherwise."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise bad("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise bad("The request body must be a JSON object")
+    return body
+
+
 def parse_bool(request: Request, name: str, default: bool = False) -> bool:
     value = query_value(request, name)
     if value is None or value == "":

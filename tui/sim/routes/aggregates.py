@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tui.sim.errors import ERRORS, SimHTTPError
+from tui.sim.filters import query_text
 from tui.sim.routes.timeseries import load_series
 from tui.sim.security import require_token
 from tui.sim.signals import DAY_MS, NUMERIC_TYPES, TimeFormatError, format_time_short, parse_time, to_datetime
@@ -119,11 +120,7 @@ def interval_ms(unit: str, value: int) -> int:
 
 
 def _query(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+    return query_text(request, name)
 
 
 def _time(request: Request, name: str) -> int | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import re
 import time
 from collections import OrderedDict
@@ -26,6 +25,7 @@ from tui.sim.errors import SimHTTPError
 from tui.sim.filters import (
     compile_filter,
     hal_page,
+    json_object,
     mentions_field,
     parse_bool,
     parse_filter_json,
@@ -93,14 +93,7 @@ def _not_found(kind: str, ident: str) -> SimHTTPError:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise _bad("The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise _bad("The request body must be a JSON object")
-    return body
+    return await json_object(request, _bad)
 
 
 def _etag_header(request: Request, name: str) -> str | None:

@@ -11,7 +11,6 @@ registration code is rotated once the CA certificate is verified; ``createdAt`` 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import secrets
 import threading
@@ -35,7 +34,7 @@ from tui.sim.certs import (
 )
 from tui.sim.config import SimConfig
 from tui.sim.errors import SimHTTPError
-from tui.sim.filters import hal_page, parse_paging
+from tui.sim.filters import hal_page, json_object, parse_paging
 from tui.sim.model import TenantState
 from tui.sim.security import require_token
 
@@ -82,14 +81,7 @@ def _not_found(kind: str, ident: str) -> SimHTTPError:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise _bad("The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise _bad("The request body must be a JSON object")
-    return body
+    return await json_object(request, _bad)
 
 
 def ulid(ms: int) -> str:

@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from tui.sim.config import SimConfig
 from tui.sim.errors import ID_MESSAGE, SimHTTPError
+from tui.sim.filters import query_text
 from tui.sim.model import AspectType, TenantState, find_aspect
 from tui.sim.security import require_token
 from tui.sim.signals import (
@@ -117,11 +118,7 @@ def load_series(
 
 
 def _query(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+    return query_text(request, name)
 
 
 def _time_param(request: Request, name: str) -> int | None:
