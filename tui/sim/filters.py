@@ -269,6 +269,19 @@ def query_text(request: Request, name: str) -> str | None:
     return query_value(request, name) or None
 
 
+def query_parsed(
+    request: Request, name: str, parse: Callable[[str], T], bad: Callable[[str], Exception]
+) -> T | None:
+    """A query parameter run through ``parse``; its ValueError becomes ``bad("Parameter 'name': ...")``."""
+    value = query_text(request, name)
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise bad(f"Parameter '{name}': {exc}") from None
+
+
 async def json_object(request: Request, bad: Callable[[str], Exception]) -> dict[str, Any]:
     """The request body as a JSON object; ``bad(message)`` is raised (a 400 of the API's kind) otherwise."""
     raw = await request.body()

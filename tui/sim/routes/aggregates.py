@@ -32,10 +32,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tui.sim.errors import ERRORS, SimHTTPError
-from tui.sim.filters import query_text
+from tui.sim.filters import query_parsed, query_text
 from tui.sim.routes.timeseries import load_series
 from tui.sim.security import require_token
-from tui.sim.signals import DAY_MS, NUMERIC_TYPES, TimeFormatError, format_time_short, parse_time, to_datetime
+from tui.sim.signals import DAY_MS, NUMERIC_TYPES, format_time_short, parse_time, to_datetime
 
 PATH = "/api/iottsaggregates/v4/aggregates"
 AGG_READ = "mdsp:core:iottsaggregates.read"
@@ -124,13 +124,7 @@ def _query(request: Request, name: str) -> str | None:
 
 
 def _time(request: Request, name: str) -> int | None:
-    value = _query(request, name)
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except TimeFormatError as exc:
-        raise _bad(f"Parameter '{name}': {exc}") from None
+    return query_parsed(request, name, parse_time, _bad)
 
 
 def _int(request: Request, name: str) -> int | None:

@@ -942,10 +942,8 @@ async def put_aspect_type(request: Request) -> JSONResponse:
         _check_put_preconditions(request, existing.etag if existing else None, "aspect type")
         if existing is None:
             _check_type_id(state, type_id)
-        elif existing.scope == "public" or not type_id.startswith(state.tenant + "."):
-            raise SimHTTPError(
-                403, f"Aspect type '{type_id}' belongs to another tenant and cannot be changed"
-            )
+        else:
+            _check_own_type(state, existing, "changed")
         aspect_type = _aspect_type_from_body(type_id, body, existing)
         state.aspect_types[type_id] = aspect_type
         return _resource_response(
@@ -1158,11 +1156,11 @@ def _asset_type_body(asset_type: AssetType) -> dict[str, Any]:
     }
 
 
-def _check_own_type(state: TenantState, asset_type: AssetType, verb: str) -> None:
-    if asset_type.scope == "public" or not asset_type.id.startswith(state.tenant + "."):
-        raise SimHTTPError(
-            403, f"Asset type '{asset_type.id}' belongs to another tenant and cannot be {verb}"
-        )
+def _check_own_type(state: TenantState, type_: AssetType | AspectType, verb: str) -> None:
+    """Only the tenant's own private types may change (403 for public, core or other tenants' types)."""
+    if type_.scope == "public" or not type_.id.startswith(state.tenant + "."):
+        kind = "Asset type" if isinstance(type_, AssetType) else "Aspect type"
+        raise SimHTTPError(403, f"{kind} '{type_.id}' belongs to another tenant and cannot be {verb}")
 
 
 async def put_asset_type(request: Request) -> JSONResponse:

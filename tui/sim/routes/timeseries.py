@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from tui.sim.config import SimConfig
 from tui.sim.errors import ID_MESSAGE, SimHTTPError
-from tui.sim.filters import query_text
+from tui.sim.filters import query_parsed, query_text
 from tui.sim.model import AspectType, TenantState, find_aspect
 from tui.sim.security import require_token
 from tui.sim.signals import (
@@ -122,13 +122,7 @@ def _query(request: Request, name: str) -> str | None:
 
 
 def _time_param(request: Request, name: str) -> int | None:
-    value = _query(request, name)
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except TimeFormatError as exc:
-        raise _bad(f"Parameter '{name}': {exc}") from None
+    return query_parsed(request, name, parse_time, _bad)
 
 
 def _select(request: Request, aspect_type: AspectType) -> list[str] | None:
