@@ -1,11 +1,13 @@
-"""The ihub application shell: four areas as modes, the header, the palette, help and the connection.
+"""The ihub application shell: four areas as modes, the palette, help and the connection.
 
-The app owns the services and the one ``ApiClient`` of the active profile; screens own the workers for
-their data and reach the connection through ``app.api``, ``app.active_profile`` and ``ConnectionChanged``.
+The app owns the services and the one ``ApiClient`` of the active profile, and implements ``IhubContext``
+(``tui/context.py``), the only way screens reach it. Areas come from the table in ``tui/areas.py``; each
+area screen (``AreaScreen``) composes its own header and footer and follows ``connection_signal``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from functools import partial
 from typing import Any, ClassVar
@@ -14,71 +16,56 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import SimpleCommand
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from tui.api.client import ApiClient
-from tui.api.errors import one_line
-from tui.commands import PaletteCommand, ShellCommands
+from tui.areas import AREA_BY_MODE, AREAS
+from tui.commands import ShellCommands
 from tui.config.profiles import Profile
-from tui.config.secrets import Secret, VaultLockedError, VaultPassphraseError
-from tui.messages import ConnectionChanged, ConnectionState, Phase
-from tui.screens.dialogs import PassphraseDialog
+from tui.config.secrets import Secret
+from tui.context import PaletteCommand
+from tui.errors import error_text
+from tui.messages import ConnectionState, Phase
+from tui.screens.base import AreaScreen
+from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import HelpScreen, help_sections
-from tui.screens.keys import KeysScreen
-from tui.screens.placeholder import PlaceholderScreen
-from tui.services import ServiceError, Services
-from tui.widgets.status_bar import StatusBar
-
-# Mode name -> (title, what the area is for). The order is the order of keys 1-4.
-AREAS: dict[str, tuple[str, str]] = {
-    "keys": ("Keys", "Profiles, client secrets and connection tests"),
-    "assets": ("Assets", "The asset hierarchy: types, aspects, variables, latest values"),
-    "timeseries": ("Time series", "Raw values and aggregates for chosen variables"),
-    "certificates": ("Certificates", "MQTT certificates: local CA, verification, agent certificates"),
-}
+from tui.services import Services
 
 # How often the app checks whether the access token needs renewing (the countdown ticks on its own).
 TOKEN_CHECK_SECONDS = 5.0
 
+# Every style sheet of the app, loaded once at start: each area's rules are nested under its screen class,
+# so no rule leaks into another area and none is missing before an area is first shown.
+STYLE_SHEETS = ["tcss/app.tcss", "tcss/dialogs.tcss", "tcss/keys.tcss"]
 
-class ConnectionProblem(Exception):
-    """A connection could not be made for a reason the user can fix; one plain line."""
+
+def _area_bindings() -> list[BindingType]:
+    return [
+        Binding(
+            area.key,
+            f"switch_area('{area.mode}')",
+            area.title,
+            tooltip=f"Go to {area.title}",
+            id=f"app.area.{area.mode}",
+        )
+        for area in AREAS
+    ]
 
 
 class IhubApp(App[None]):
     """Insights Hub in the terminal."""
 
     TITLE = "ihub"
-    CSS_PATH = "tcss/app.tcss"
+    CSS_PATH = STYLE_SHEETS
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {ShellCommands}
 
-    MODES: ClassVar[dict[str, Any]] = {
-        "keys": KeysScreen,
-        "assets": partial(PlaceholderScreen, "assets"),
-        "timeseries": partial(PlaceholderScreen, "timeseries"),
-        "certificates": partial(PlaceholderScreen, "certificates"),
-    }
+    MODES: ClassVar[dict[str, Any]] = {area.mode: area.factory() for area in AREAS}
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "switch_area('keys')", "Keys", tooltip="Go to Keys", id="app.area.keys"),
-        Binding("2", "switch_area('assets')", "Assets", tooltip="Go to Assets", id="app.area.assets"),
-        Binding(
-            "3",
-            "switch_area('timeseries')",
-            "Time series",
-            tooltip="Go to Time series",
-            id="app.area.timeseries",
-        ),
-        Binding(
-            "4",
-            "switch_area('certificates')",
-            "Certificates",
-            tooltip="Go to Certificates",
-            id="app.area.certificates",
-        ),
+        *_area_bindings(),
         Binding(
             "p,ctrl+o",
             "switch_profile",
@@ -108,9 +95,10 @@ class IhubApp(App[None]):
         self._requested_profile = profile
         self._api: ApiClient | None = None
         self._profile: Profile | None = None
-        self.connection = ConnectionState()
+        self._connection = ConnectionState()
+        self._connection_signal: Signal[ConnectionState] = Signal(self, "connection")
 
-    # -- public API for screens ---------------------------------------------------------------------
+    # -- IhubContext: what screens may ask of the app ------------------------------------------------
 
     @property
     def api(self) -> ApiClient | None:
@@ -120,6 +108,32 @@ class IhubApp(App[None]):
     @property
     def active_profile(self) -> Profile | None:
         return self._profile
+
+    @property
+    def connection(self) -> ConnectionState:
+        return self._connection
+
+    @property
+    def connection_signal(self) -> Signal[ConnectionState]:
+        return self._connection_signal
+
+    async def read_secret(self, profile: Profile) -> Secret:
+        """``Services.read_secret`` with the vault passphrase dialog."""
+        return await self.services.read_secret(profile, self._unlock_vault)
+
+    async def _unlock_vault(self, purpose: str, error: str | None) -> bool:
+        """Show the passphrase dialog (it checks the passphrase itself); True once the vault is open."""
+        answered: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+        def done(passphrase: str | None) -> None:
+            if not answered.done():
+                answered.set_result(passphrase)
+
+        dialog = VaultPassphraseDialog(
+            new=False, check=self.services.secrets.unlock_vault, purpose=purpose, error=error
+        )
+        self.push_screen(dialog, done)
+        return await answered is not None
 
     async def activate_profile(self, name: str) -> bool:
         """Make ``name`` the active profile and connect; True once connected (errors are notified)."""
@@ -136,9 +150,14 @@ class IhubApp(App[None]):
         self.notify(text, title=title, severity="error", timeout=10, markup=False)
 
     def palette_commands(self) -> Iterator[PaletteCommand]:
-        """The app's commands for the palette (built fresh each time it opens)."""
-        for mode, (title, description) in AREAS.items():
-            yield PaletteCommand(f"Go to {title}", description, partial(self.switch_area, mode))
+        """The current area's and the app's commands for the palette (built fresh each time it opens)."""
+        screen = self._area_screen()
+        if screen is not None:
+            yield from screen.palette_commands()
+        for area in AREAS:
+            yield PaletteCommand(
+                f"Go to {area.title}", area.description, partial(self.switch_area, area.mode)
+            )
         for name in self._profile_names():
             active = " (active)" if self._profile is not None and self._profile.name == name else ""
             yield PaletteCommand(
@@ -162,7 +181,6 @@ class IhubApp(App[None]):
     # -- start and stop ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.screen_change_signal.subscribe(self, self._on_screen_change)
         self.set_interval(TOKEN_CHECK_SECONDS, self._check_token, name="token-check")
         name = self._initial_profile()
         if name is None:
@@ -184,7 +202,7 @@ class IhubApp(App[None]):
     # -- areas -------------------------------------------------------------------------------------
 
     def switch_area(self, mode: str) -> None:
-        if mode not in AREAS:
+        if mode not in AREA_BY_MODE:
             raise ValueError(f"unknown area {mode!r}")
         if self.current_mode != mode:
             self.switch_mode(mode)
@@ -192,39 +210,20 @@ class IhubApp(App[None]):
     def action_switch_area(self, mode: str) -> None:
         self.switch_area(mode)
 
-    def _on_screen_change(self, screen: Screen) -> None:
-        if isinstance(screen, ModalScreen) or self.current_mode not in AREAS:
-            return
-        if screen in self.get_screen_stack(self.current_mode)[:1]:
-            screen.call_after_refresh(self._dress, screen, self.current_mode)
-
-    def _dress(self, screen: Screen, mode: str) -> None:
-        """Give an area screen the shared header and a footer unless it composes its own."""
-        if not screen.is_attached:
-            return
-        if not screen.query(StatusBar):
-            bar = StatusBar(AREAS[mode][0])
-            if screen.children:
-                screen.mount(bar, before=0)
-            else:
-                screen.mount(bar)
-        if not screen.query(Footer):
-            screen.mount(Footer())
-
-    def _area_screens(self) -> Iterator[Screen]:
-        for mode in AREAS:
-            try:
-                stack = self.get_screen_stack(mode)
-            except KeyError:
-                continue
-            yield from stack
+    def _area_screen(self) -> AreaScreen | None:
+        """The current area's screen (under any dialog on top of it), or None."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, AreaScreen):
+                return screen
+        return None
 
     # -- help, palette, profiles -------------------------------------------------------------------
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        title = AREAS.get(self.current_mode, (self.screen.title or "",))[0]
+        area = AREA_BY_MODE.get(self.current_mode)
+        title = area.title if area is not None else (self.screen.title or "")
         self.push_screen(HelpScreen(help_sections(self, self.screen, title), title=f"Help · {title}"))
 
     def action_switch_profile(self) -> None:
@@ -282,7 +281,7 @@ class IhubApp(App[None]):
         )
         client: ApiClient | None = None
         try:
-            secret = await self._read_secret(profile)
+            secret = await self.read_secret(profile)
             client = self.services.connect(profile, secret.value)
             self._api = client
             token = await client.tokens.get()
@@ -315,50 +314,6 @@ class IhubApp(App[None]):
                 f" ({len(token.scopes)} scopes).",
                 title="Connection OK",
             )
-
-    async def _read_secret(self, profile: Profile) -> Secret:
-        """Read the secret in a thread (the keyring can block); ask for the vault passphrase if needed."""
-        error: str | None = None
-        for _attempt in range(3):
-            worker: Worker[Secret | None] = self.run_worker(
-                partial(self.services.read_secret, profile),
-                thread=True,
-                group="secret",
-                exit_on_error=False,
-                description="read secret",
-            )
-            try:
-                secret = await worker.wait()
-            except WorkerFailed as failed:
-                if not isinstance(failed.error, VaultLockedError):
-                    raise failed.error from None
-                passphrase = await self.push_screen_wait(
-                    PassphraseDialog(
-                        "Unlock the vault",
-                        f"The client secret of {profile.name} is in the encrypted vault. Passphrase:",
-                        error=error,
-                    )
-                )
-                if passphrase is None:
-                    raise ConnectionProblem("the vault stays locked: no secret for this profile") from None
-                try:
-                    await self.run_worker(
-                        partial(self.services.secrets.unlock_vault, passphrase),
-                        thread=True,
-                        group="secret",
-                        exit_on_error=False,
-                    ).wait()
-                except WorkerFailed as unlock_failed:
-                    if not isinstance(unlock_failed.error, VaultPassphraseError):
-                        raise unlock_failed.error from None
-                    error = error_text(unlock_failed.error)
-                continue
-            if secret is None:
-                raise ConnectionProblem(
-                    f"no client secret stored for profile {profile.name}: add it on the Keys screen (1)"
-                )
-            return secret
-        raise ConnectionProblem("the vault stays locked: wrong passphrase")
 
     @work(exclusive=True, group="token", exit_on_error=False, description="renew token")
     async def _renew_token(self) -> None:
@@ -403,11 +358,9 @@ class IhubApp(App[None]):
             await _close_quietly(client)
 
     def _set_state(self, state: ConnectionState) -> None:
-        self.connection = state
-        for screen in self._area_screens():
-            for bar in screen.query(StatusBar):
-                bar.state = state
-            screen.post_message(ConnectionChanged(state))
+        """The one place the connection state changes; subscribers of ``connection_signal`` hear it."""
+        self._connection = state
+        self._connection_signal.publish(state)
 
 
 def _with_token(state: ConnectionState, expires_at: float, scopes: tuple[str, ...]) -> ConnectionState:
@@ -427,14 +380,3 @@ async def _close_quietly(client: ApiClient) -> None:
         await client.aclose()
     except Exception:  # closing must never raise into the UI
         return
-
-
-def error_text(error: BaseException) -> str:
-    """One line for the user: the typed errors already are; anything else gets its type name."""
-    from tui.api.errors import ApiError
-
-    if isinstance(error, ApiError | ConnectionProblem | ServiceError | ValueError | OSError):
-        text = str(error) or type(error).__name__
-    else:
-        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return one_line(text, 200)

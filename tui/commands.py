@@ -1,33 +1,25 @@
-"""Command palette provider: areas, one command per profile, test connection, help.
+"""Command palette provider: the current area's commands, the areas, the profiles, test connection, help.
 
-The commands are built by the app (``IhubApp.palette_commands``) each time the palette opens, so new
-profiles appear without a restart.
+The commands are built by the app (``IhubContext.palette_commands``) each time the palette opens, so new
+profiles and an area's current choices appear without a restart.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.types import IgnoreReturnCallbackType
 
-if TYPE_CHECKING:
-    from tui.app import IhubApp
+from tui.context import IhubContext, PaletteCommand
 
-
-class PaletteCommand(NamedTuple):
-    title: str
-    help: str
-    callback: IgnoreReturnCallbackType
-    discover: bool = True
+__all__ = ["PaletteCommand", "ShellCommands"]
 
 
 class ShellCommands(Provider):
     """The app's own commands, next to Textual's system commands (theme, quit, screenshot)."""
 
     def _commands(self) -> list[PaletteCommand]:
-        app: IhubApp = self.app  # type: ignore[assignment]
-        return list(app.palette_commands())
+        return list(cast(IhubContext, self.app).palette_commands())
 
     async def discover(self) -> Hits:
         for command in self._commands():

@@ -7,15 +7,14 @@ saved profiles or the vault.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-
-from tui.api.client import ApiClient, ConnectionConfig
 from tui.config.paths import AppPaths
 from tui.config.profiles import (
     STYLE_CLIENT,
@@ -24,15 +23,45 @@ from tui.config.profiles import (
     apply_env_overrides,
     select_profile_name,
 )
-from tui.config.secrets import KeyringStatus, Secret, SecretStore, StoreKind
+from tui.config.secrets import (
+    ENV_VAULT_PASSPHRASE,
+    KeyringStatus,
+    Secret,
+    SecretStore,
+    StoreKind,
+    VaultLockedError,
+    VaultPassphraseError,
+)
+from tui.errors import ConnectionProblem, SecretNotStored, ServiceError, UnlockDeclined
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tui.api.client import ApiClient
+
+__all__ = ["DEMO_PROFILE", "Connection", "ServiceError", "Services", "SessionSecretStore", "Unlock"]
 
 DEMO_PROFILE = "demo"
 # The in-process simulator needs a base URL but no socket; this host never resolves on the network.
 DEMO_LOCAL_URL = "http://sim.ihub.localhost"
 
 
-class ServiceError(Exception):
-    """A problem resolving a profile or its secret; the message is one plain line without secrets."""
+# Asked when the vault is locked: ``await unlock(purpose, error)`` unlocks it (with a dialog in the app, a
+# hidden prompt in the CLI) and returns True, returns False when the user declines, or raises
+# ``VaultPassphraseError`` for a wrong passphrase. ``error`` is the previous attempt's message, or None.
+Unlock = Callable[[str, str | None], Awaitable[bool]]
+
+# Passphrase attempts before the vault is given up for this read.
+UNLOCK_ATTEMPTS = 3
+
+
+@dataclass
+class Connection:
+    """An open connection: the resolved profile, the secret's store, and the client (owned by the caller)."""
+
+    profile: Profile
+    client: ApiClient
+    secret_kind: StoreKind
 
 
 @dataclass
@@ -129,21 +158,84 @@ class Services:
         resolved = apply_env_overrides(saved, self.environ)
         return resolved if resolved is not None else saved
 
-    def read_secret(self, profile: Profile) -> Secret | None:
-        """The profile's client secret (blocking: the keyring may take a while)."""
-        return self.secrets.get(profile)
+    async def read_secret(self, profile: Profile, unlock: Unlock | None = None) -> Secret:
+        """The profile's client secret; the one way the app, the Keys screen and the CLI read it.
+
+        The store is read in a thread (the keyring may block). A locked vault is opened with
+        ``IHUB_VAULT_PASSPHRASE`` when set, else with ``unlock`` (a dialog or a prompt). Raises
+        ``UnlockDeclined`` when the user declines, ``ConnectionProblem`` when the vault stays locked, and
+        ``SecretNotStored`` when no secret is stored;
+        the store's own errors (``SecretStoreError``) pass through. No message contains the secret.
+        """
+        error: str | None = None
+        for _attempt in range(UNLOCK_ATTEMPTS + 1):
+            try:
+                secret = await asyncio.to_thread(self.secrets.get, profile)
+            except VaultLockedError:
+                error = await self._unlock_vault(profile, unlock, error)
+                continue
+            if secret is None:
+                raise SecretNotStored(
+                    f"no client secret stored for profile {profile.name}: add it on the Keys screen (1) "
+                    "or with 'ihub keys add'"
+                )
+            return secret
+        raise ConnectionProblem("the vault stays locked: wrong passphrase")
+
+    async def _unlock_vault(self, profile: Profile, unlock: Unlock | None, error: str | None) -> str | None:
+        """Try once to unlock the vault; returns the error to show on the next attempt (None: no error)."""
+        from_env = self.environ.get(ENV_VAULT_PASSPHRASE)
+        if from_env and error is None:
+            try:
+                await asyncio.to_thread(self.secrets.unlock_vault, from_env)
+                return None
+            except VaultPassphraseError:
+                error = f"{ENV_VAULT_PASSPHRASE} does not open the vault"
+        if unlock is None:
+            raise ConnectionProblem(
+                f"the client secret of {profile.name} is in the encrypted vault: set {ENV_VAULT_PASSPHRASE}"
+                + (f" ({error})" if error else "")
+            )
+        purpose = f"The client secret of {profile.name} is in the encrypted vault."
+        try:
+            unlocked = await unlock(purpose, error)
+        except VaultPassphraseError as exc:
+            return str(exc) or "wrong vault passphrase"
+        if not unlocked:
+            raise UnlockDeclined("the vault stays locked: no secret for this profile")
+        return None
 
     # -- connecting --------------------------------------------------------------------------------
 
     def connect(self, profile: Profile, secret: str) -> ApiClient:
         """A new API client for ``profile`` (the caller owns it and must ``aclose()`` it)."""
+        from tui.api.client import ApiClient, ConnectionConfig
+
         config = ConnectionConfig(
             gateway=profile.gateway,
             credentials=profile.to_credentials(secret),
             ca_bundle=str(Path(profile.ca_bundle).expanduser()) if profile.ca_bundle else None,
         )
-        transport = self.transport_factory() if self.transport_factory is not None else None
+        transport = self.transport() if self.transport_factory is not None else None
         return ApiClient(config, transport=transport, clock=self.clock)
+
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport the demo and the tests hand in (None: the real network)."""
+        return self.transport_factory() if self.transport_factory is not None else None
+
+    async def open(self, name: str | None = None, unlock: Unlock | None = None) -> Connection:
+        """Resolve the profile (``name``, else ``IHUB_PROFILE``, the default or the only one), read its secret
+        and open a client. The caller owns ``Connection.client``. Raises ``ServiceError`` (no such profile,
+        no profile at all, no secret) or ``ConnectionProblem`` (the vault stays locked)."""
+        chosen = self.initial_profile_name(name)
+        if chosen is None:
+            raise ServiceError(
+                "no profile selected: add one with 'ihub keys add', choose one with --profile, "
+                "or set a default with 'ihub keys use NAME'"
+            )
+        profile = self.resolve_profile(chosen)
+        secret = await self.read_secret(profile, unlock)
+        return Connection(profile, self.connect(profile, secret.value), secret.kind)
 
 
 class SessionSecretStore(SecretStore):

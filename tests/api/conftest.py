@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import Clock
 from tui.api.auth import Credentials, CredentialStyle
 from tui.api.client import ApiClient, ConnectionConfig
 
@@ -29,19 +30,6 @@ def make_jwt(**claims: Any) -> str:
     header = b64url(json.dumps({"alg": "RS256", "kid": "k1", "typ": "JWT"}).encode())
     payload = b64url(json.dumps(claims).encode())
     return f"{header}.{payload}.c2lnbmF0dXJlLWZha2U"
-
-
-class Clock:
-    """A controllable epoch clock."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Sleeps:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from tests.conftest import Clock
 from tui.sim.app import create_app
 from tui.sim.config import (
     DEMO_CLIENT_ID,
@@ -23,22 +24,9 @@ FIXED_NOW = 1714564800.0
 BASE_URL = "http://sim.test"
 
 
-class Clock:
-    """A settable clock for the simulator (epoch seconds)."""
-
-    def __init__(self, now: float = FIXED_NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def sim_clock() -> Clock:
-    return Clock()
+    return Clock(FIXED_NOW)
 
 
 @pytest.fixture

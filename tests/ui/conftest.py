@@ -9,6 +9,7 @@ import pytest
 from textual.message import Message
 from textual.notifications import Notify
 
+from tests.conftest import Clock
 from tui.app import IhubApp
 from tui.config.paths import AppPaths
 from tui.config.profiles import Profile, ProfileStore
@@ -19,22 +20,9 @@ from tui.sim.config import DEMO_CLIENT_ID, SimConfig
 from tui.sim.transport import sim_transport
 
 
-class Clock:
-    """A clock tests move by hand; the simulator and the app share it."""
-
-    def __init__(self, now: float = FROZEN_TIME) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(FROZEN_TIME)
 
 
 @pytest.fixture

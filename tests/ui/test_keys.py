@@ -21,10 +21,10 @@ from tui.app import IhubApp
 from tui.config.paths import AppPaths
 from tui.config.profiles import STYLE_APP, Profile, ProfileStore
 from tui.config.secrets import SecretStore, StoreKind
-from tui.screens.dialogs import ConfirmDialog
+from tui.screens.dialogs import ConfirmDialog, VaultPassphraseDialog
 from tui.screens.keys import KeysScreen
 from tui.screens.profile_form import ProfileFormScreen
-from tui.screens.secret_store_dialog import SecretStoreDialog, VaultPassphraseDialog
+from tui.screens.secret_store_dialog import SecretStoreDialog
 from tui.services import DEMO_LOCAL_URL, Services
 from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from tui.sim.transport import sim_transport

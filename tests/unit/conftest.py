@@ -1,4 +1,4 @@
-"""Fixtures for the config, secrets, diagnosis and `ihub keys` tests."""
+"""Fixtures for the config, secrets and diagnosis tests: TLS servers on loopback."""
 
 from __future__ import annotations
 
@@ -6,72 +6,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backend
 import pytest
-
-from tui.config.paths import AppPaths
-
-
-@pytest.fixture
-def paths() -> AppPaths:
-    """The ihub folders of the temporary home set up by tests/conftest.py."""
-    return AppPaths.default()
-
-
-@pytest.fixture
-def ihub_home(isolated_environment: Path) -> Path:
-    """The root of the temporary tree (home, XDG and ihub folders)."""
-    return isolated_environment
-
-
-def files_containing(root: Path, needle: str) -> list[Path]:
-    """Every regular file under ``root`` whose bytes contain ``needle``."""
-    data = needle.encode("utf-8")
-    return [p for p in root.rglob("*") if p.is_file() and data in p.read_bytes()]
-
-
-class HangingKeyring(keyring.backend.KeyringBackend):
-    """A recommended backend whose every call blocks until released (a locked keyring over SSH)."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-        self.calls = 0
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.calls += 1
-        self.release.wait(30)
-        return None
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.release.wait(30)
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.release.wait(30)
-
-
-@pytest.fixture
-def hanging_keyring() -> Iterator[HangingKeyring]:
-    backend = HangingKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    yield backend
-    backend.release.set()
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def fail_keyring() -> Iterator[None]:
-    """keyring's fail backend: what a headless Linux box without D-Bus gets."""
-    from keyring.backends import fail
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 # -- TLS helpers -----------------------------------------------------------------------------------

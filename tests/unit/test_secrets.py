@@ -11,8 +11,7 @@ import keyring.backend
 import pytest
 from keyring.backends import null
 
-from tests.conftest import InMemoryKeyring
-from tests.unit.conftest import HangingKeyring, files_containing
+from tests.conftest import HangingKeyring, InMemoryKeyring, files_containing
 from tui.config.paths import AppPaths
 from tui.config.profiles import profile_from_fields
 from tui.config.secrets import (

@@ -12,7 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tui.app import AREAS, IhubApp
+from tui.app import IhubApp
+from tui.areas import AREAS
 from tui.services import Services
 from tui.sim.app import create_app
 from tui.sim.config import SimConfig
@@ -56,7 +57,8 @@ async def capture(outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     async with app.run_test(size=size) as pilot:
         await settle(app)
         await pilot.pause()
-        for mode in AREAS:
+        for area in AREAS:
+            mode = area.mode
             app.switch_area(mode)
             await pilot.pause()
             await settle(app)

@@ -7,7 +7,6 @@ through the terminal (OSC 52) on ``c``; a token is never shown, only its decoded
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,20 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerFailed, WorkerState
+from textual.widgets import Static
 
-from tui.config.profiles import (
-    ENV_CLIENT_ID,
-    ENV_CLIENT_SECRET,
-    ENV_GATEWAY,
-    ENV_TOKEN_URL,
-    STYLE_APP,
-    Profile,
-    ProfileError,
-    apply_env_overrides,
-)
+from tui.areas import Area
+from tui.config.profiles import Profile, ProfileError, apply_env_overrides
 from tui.config.secrets import (
     ENV_VAULT_PASSPHRASE,
     KeyringStatus,
@@ -41,13 +30,15 @@ from tui.config.secrets import (
     StoreKind,
     VaultLockedError,
 )
+from tui.errors import SecretNotStored, UnlockDeclined, error_text
 from tui.messages import ConnectionChanged
-from tui.screens.dialogs import ConfirmDialog
+from tui.screens.base import AreaScreen
+from tui.screens.dialogs import ConfirmDialog, VaultPassphraseDialog
 from tui.screens.profile_form import FormMode, ProfileFormResult, ProfileFormScreen
-from tui.screens.secret_store_dialog import SecretStoreDialog, VaultPassphraseDialog, env_instructions
+from tui.screens.secret_store_dialog import SecretStoreDialog, env_instructions
 from tui.widgets.connection_report import ConnectionReport, Report, ReportStep, TokenDialog
+from tui.widgets.profiles import KIND_WORDS, UNKNOWN, Marks, ProfileDetail, ProfileTable, Row
 from tui.widgets.secret_field import DEFAULT_REVEAL_SECONDS, SecretField
-from tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from tui.api.auth import Token
@@ -56,52 +47,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Where a secret lives, in words for the table and the detail panel.
-KIND_LABEL: dict[StoreKind, str] = {
-    StoreKind.KEYRING: "keyring",
-    StoreKind.VAULT: "vault",
-    StoreKind.SESSION: "session",
-    StoreKind.ENV: "env",
-}
-KIND_WORDS: dict[StoreKind, str] = {
-    StoreKind.KEYRING: "in the OS keyring",
-    StoreKind.VAULT: "in the encrypted vault file",
-    StoreKind.SESSION: "for this session only",
-    StoreKind.ENV: f"from {ENV_CLIENT_SECRET}",
-}
-# Profile field -> the variable that overrides it.
-ENV_VARS: dict[str, str] = {
-    "gateway": ENV_GATEWAY,
-    "token_url": ENV_TOKEN_URL,
-    "client_id": ENV_CLIENT_ID,
-}
-ENV_SHORT: dict[str, str] = {"gateway": "gw", "token_url": "url", "client_id": "id"}
-UNKNOWN = "…"
-KEY_HINTS = (
-    "enter/a use this profile · t test the connection\n"
-    "r reveal the secret for a few seconds · c copy it\n"
-    "k see the token (decoded) · y copy the token\n"
-    "m make default · b secret store · ? all keys"
-)
-
-
-@dataclass
-class Row:
-    """One profile as the screen shows it (environment overrides applied)."""
-
-    profile: Profile
-    saved: bool  # False: an ad-hoc profile made only of IHUB_* variables
-    location: StoreKind | None | str = UNKNOWN  # UNKNOWN until the worker has looked
-
 
 class UserCancelled(Exception):
     """The user closed a dialog that the action needed."""
 
 
-class KeysScreen(Screen):
+class KeysScreen(AreaScreen):
     """Profiles, secrets and connection tests."""
 
-    CSS_PATH = "../tcss/keys.tcss"
     BINDING_GROUP_TITLE = "Keys"
     # Seconds a revealed secret stays visible (tests shorten it).
     reveal_seconds: ClassVar[float] = DEFAULT_REVEAL_SECONDS
@@ -144,9 +97,8 @@ class KeysScreen(Screen):
     class LocationsLoaded(Message):
         locations: dict[str, StoreKind | None]
 
-    def __init__(self) -> None:
-        super().__init__(name="keys", classes="area keys")
-        self.title = "Keys"
+    def __init__(self, area: Area) -> None:
+        super().__init__(area)
         self.rows: dict[str, Row] = {}
         self.backend: KeyringStatus | None = None
         self.backend_choice: StoreKind | None = None
@@ -154,31 +106,34 @@ class KeysScreen(Screen):
     # -- access to the app -----------------------------------------------------------------------------
     @property
     def services(self) -> Services:
-        return self.app.services  # type: ignore[attr-defined,no-any-return]
+        return self.ctx.services
 
     def _active_name(self) -> str | None:
-        profile = getattr(self.app, "active_profile", None)
+        profile = self.ctx.active_profile
         return profile.name if profile is not None else None
 
     def _clock(self) -> float:
-        clock: Callable[[], float] = getattr(self.services, "clock", time.time)
-        return clock()
+        return self.services.clock()
 
     def _error(self, error: BaseException | str, title: str = "Keys") -> None:
-        show = getattr(self.app, "show_error", None)
-        if show is not None:
-            show(error, title=title)
-        else:  # pragma: no cover - every ihub app has show_error
-            self.notify(str(error), title=title, severity="error", markup=False)
+        self.ctx.show_error(error, title=title)
+
+    def _marks(self) -> Marks:
+        return Marks(default=self.services.profiles.default_name, active=self._active_name())
+
+    @property
+    def table(self) -> ProfileTable:
+        return self.query_one("#profiles", ProfileTable)
+
+    @property
+    def detail(self) -> ProfileDetail:
+        return self.query_one("#keys-detail", ProfileDetail)
 
     # -- layout ----------------------------------------------------------------------------------------
-    def compose(self) -> ComposeResult:
-        yield StatusBar("Keys", demo=getattr(self.services, "demo", False), clock=self._clock)
+    def compose_area(self) -> ComposeResult:
         with Vertical(id="keys-body"):
             yield Static("Secrets: checking the OS keyring…", id="keys-backend", markup=False)
-            table: DataTable[str | Text] = DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
-            table.border_title = "Profiles"
-            yield table
+            yield ProfileTable(id="profiles")
             yield Static(
                 "No profiles yet. Press n to add one: paste the three lines of your tenant's binding keys "
                 "(TokenURL, clientID, clientSecret) into the form.",
@@ -186,45 +141,21 @@ class KeysScreen(Screen):
                 markup=False,
             )
             with Horizontal(id="keys-bottom"):
-                with Vertical(id="keys-detail") as detail:
-                    detail.border_title = "Profile"
-                    yield Static("", id="profile-detail")
-                    yield SecretField("Client secret", reveal_seconds=self.reveal_seconds, id="secret")
-                    yield Static(KEY_HINTS, id="keys-hints")
+                yield ProfileDetail(reveal_seconds=self.reveal_seconds, id="keys-detail")
                 with VerticalScroll(id="keys-report") as report:
                     report.border_title = "Connection test"
                     yield ConnectionReport(clock=self._clock, id="report")
-        yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#profiles", DataTable)
-        for key, label in (
-            ("name", "Name"),
-            ("gateway", "Gateway"),
-            ("client_id", "Client ID"),
-            ("style", "Style"),
-            ("tenant", "Tenant"),
-            ("default", "Default"),
-            ("read_only", "R/O"),
-            ("secret", "Secret"),
-            ("env", "Env"),
-        ):
-            table.add_column(label, key=key)
         self.reload()
         self._load_backend()
-        table.focus()
+        self.table.focus()
 
     # -- profiles --------------------------------------------------------------------------------------
     @property
     def selected(self) -> Row | None:
-        table = self.query_one("#profiles", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-        return self.rows.get(key) if key is not None else None
+        name = self.table.selected_name
+        return self.rows.get(name) if name is not None else None
 
     def _build_rows(self) -> dict[str, Row]:
         services = self.services
@@ -260,121 +191,28 @@ class KeysScreen(Screen):
         self._load_locations(list(rows))
 
     def _fill_table(self, select: str | None = None) -> None:
-        table = self.query_one("#profiles", DataTable)
-        default = self.services.profiles.default_name
-        active = self._active_name()
-        table.clear()
-        for name, row in self.rows.items():
-            table.add_row(*self._cells(row, default, active), key=name)
+        table = self.table
+        table.show(self.rows, self._marks(), select)
         empty = not self.rows
         table.display = not empty
         self.query_one("#keys-empty").display = empty
         self.query_one("#keys-bottom").display = not empty
-        if select is not None and select in self.rows:
-            table.move_cursor(row=table.get_row_index(select))
         self._show_detail()
 
-    def _cells(self, row: Row, default: str | None, active: str | None) -> list[str | Text]:
-        p = row.profile
-
-        def cell(field: str, value: str) -> str | Text:
-            if field in p.env_fields:
-                return Text(f"{value} ⚑", style="italic yellow")
-            return value
-
-        name = Text(p.name, style="bold")
-        if p.name == active:
-            name = Text.assemble(("● ", "green"), name)
-        if not row.saved:
-            name.append(" (env)", style="italic yellow")
-        gateway = p.gateway.removeprefix("https://")
-        location = row.location
-        if isinstance(location, StoreKind):
-            secret: str | Text = Text(
-                KIND_LABEL[location], style="yellow" if location is StoreKind.ENV else ""
-            )
-        elif location is None:
-            secret = Text("none", style="bold red")
-        else:
-            secret = Text(UNKNOWN, style="dim")
-        env_marks = [ENV_SHORT[f] for f in ENV_VARS if f in p.env_fields]
-        if location is StoreKind.ENV:
-            env_marks.append("secret")
-        return [
-            name,
-            cell("gateway", gateway),
-            cell("client_id", p.client_id),
-            cell("style", "app" if p.style == STYLE_APP else "client"),
-            cell("tenant", p.tenant or "-"),
-            Text("★", style="bold yellow") if p.name == default else "",
-            Text("RO", style="bold magenta") if p.read_only else "",
-            secret,
-            Text(" ".join(env_marks), style="yellow") if env_marks else "",
-        ]
-
     def _show_detail(self) -> None:
-        row = self.selected
-        detail = self.query_one("#profile-detail", Static)
-        field = self.query_one("#secret", SecretField)
-        if row is None:
-            detail.update("")
-            field.set_state(present=False)
-            return
-        p = row.profile
-        lines = Text()
+        self.detail.show(self.selected, self._marks())
 
-        def line(label: str, value: str, key: str | None = None) -> None:
-            lines.append(f"{label:<13}", "bold")
-            lines.append(value or "-")
-            if key is not None and key in p.env_fields:
-                var = ENV_VARS.get(key)
-                lines.append(f"  ⚑ from {var}" if var else "  ⚑ from the environment", "italic yellow")
-            lines.append("\n")
-
-        marks = []
-        if p.name == self.services.profiles.default_name:
-            marks.append("default")
-        if p.name == self._active_name():
-            marks.append("active")
-        if p.read_only:
-            marks.append("read-only")
-        if not row.saved:
-            marks.append("from environment variables, not saved")
-        line("Name", p.name + (f"  ({', '.join(marks)})" if marks else ""))
-        line("Gateway", p.gateway, "gateway")
-        line("Token URL", p.token_url, "token_url")
-        line("Client ID", p.client_id, "client_id")
-        line("Style", p.style.replace("_", " "), "style")
-        line("Tenant", p.tenant, "tenant")
-        line("App", f"{p.app_name} {p.app_version}".strip(), "app_name")
-        line("CA bundle", p.ca_bundle or "system default")
-        lines.rstrip()
-        detail.update(lines)
-        location = row.location
-        if isinstance(location, StoreKind):
-            field.set_state(present=True, note=KIND_WORDS[location], key=p.name)
-        elif location is None:
-            field.set_state(present=False, note="(e to add one)" if row.saved else "", key=p.name)
-        else:
-            field.set_state(present=field.present and field.key == p.name, note="looking…", key=p.name)
-
-    @on(DataTable.RowHighlighted, "#profiles")
+    @on(ProfileTable.Highlighted)
     def _row_highlighted(self) -> None:
         self._show_detail()
 
-    @on(DataTable.RowSelected, "#profiles")
-    def _row_selected(self) -> None:
+    @on(ProfileTable.Chosen)
+    def _row_chosen(self) -> None:
         self.action_activate()
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         if self.rows:
             self._fill_table(self.selected.profile.name if self.selected else None)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failure nobody handled becomes a one-line notification, never a traceback or a dead app."""
-        worker = event.worker
-        if event.state is WorkerState.ERROR and worker.group != "keys-secrets" and worker.error is not None:
-            self._error(worker.error, title=f"Keys: {worker.description or worker.name}")
 
     def on_screen_resume(self) -> None:
         if self.is_mounted and self.rows is not None:
@@ -445,18 +283,7 @@ class KeysScreen(Screen):
             self._fill_table(self.selected.profile.name if self.selected else None)
 
     async def _in_thread(self, fn: Callable[..., T], *args: Any, description: str = "secret store") -> T:
-        """Run a blocking call in a thread worker and return its result (its exception is re-raised)."""
-        worker = self.run_worker(
-            partial(fn, *args),
-            thread=True,
-            group="keys-secrets",
-            exit_on_error=False,
-            description=description,
-        )
-        try:
-            return await worker.wait()  # type: ignore[no-any-return]
-        except WorkerFailed as failed:
-            raise failed.error from None
+        return await self.in_thread(fn, *args, description=description)
 
     # -- selection helpers -----------------------------------------------------------------------------
     def _need_row(self, *, saved: bool = False, verb: str = "do that") -> Row | None:
@@ -474,9 +301,6 @@ class KeysScreen(Screen):
             return None
         return row
 
-    def _location_words(self, row: Row) -> str | None:
-        return KIND_WORDS[row.location] if isinstance(row.location, StoreKind) else None
-
     # -- add / edit / duplicate ------------------------------------------------------------------------
     def action_add(self) -> None:
         self.app.push_screen(ProfileFormScreen(FormMode.ADD, existing_names=list(self.rows)), self._form_done)
@@ -487,9 +311,7 @@ class KeysScreen(Screen):
             return
         saved = self.services.profiles.get(row.profile.name).replace(env_fields=row.profile.env_fields)
         self.app.push_screen(
-            ProfileFormScreen(
-                FormMode.EDIT, saved, existing_names=list(self.rows), secret_where=self._location_words(row)
-            ),
+            ProfileFormScreen(FormMode.EDIT, saved, existing_names=list(self.rows), secret_where=row.where),
             self._form_done,
         )
 
@@ -553,7 +375,7 @@ class KeysScreen(Screen):
         self.notify(message, title="Keys", severity=severity)
         if result.mode is FormMode.EDIT and result.original_name == self._active_name():
             # The active connection was made with the old settings: connect again.
-            await self.app.activate_profile(name)  # type: ignore[attr-defined]
+            await self.ctx.activate_profile(name)
 
     async def _store_secret(self, name: str, secret: str) -> StoreKind | None:
         """Store ``secret`` where this machine keeps secrets, asking the user when nothing is usable.
@@ -607,13 +429,16 @@ class KeysScreen(Screen):
             raise UserCancelled
 
     async def _read_secret(self, profile: Profile) -> Secret | None:
-        """The profile's secret, unlocking the vault when needed (UserCancelled when the user declines)."""
-        for _attempt in range(3):
-            try:
-                return await self._in_thread(self.services.secrets.get, profile, description="read secret")
-            except VaultLockedError:
-                await self._ensure_vault(purpose=f"The client secret of {profile.name} is in the vault.")
-        raise UserCancelled
+        """The profile's secret through the app (vault dialog included); None when none is stored.
+
+        Raises ``UserCancelled`` when the user declines to unlock the vault.
+        """
+        try:
+            return await self.ctx.read_secret(profile)
+        except SecretNotStored:
+            return None
+        except UnlockDeclined:
+            raise UserCancelled from None
 
     # -- delete / default / activate -------------------------------------------------------------------
     def action_delete(self) -> None:
@@ -621,7 +446,7 @@ class KeysScreen(Screen):
         if row is None:
             return
         name = row.profile.name
-        where = self._location_words(row)
+        where = row.where
         secret_words = (
             f" and its client secret {where}" if where and row.location is not StoreKind.ENV else ""
         )
@@ -674,7 +499,7 @@ class KeysScreen(Screen):
 
     @work(exclusive=True, group="keys-activate", exit_on_error=False, description="activate profile")
     async def _activate(self, name: str) -> None:
-        ok = await self.app.activate_profile(name)  # type: ignore[attr-defined]
+        ok = await self.ctx.activate_profile(name)
         if ok:
             self.notify(f"Now using profile {name}.", title="Keys")
         self._fill_table(self.selected.profile.name if self.selected else name)
@@ -705,7 +530,7 @@ class KeysScreen(Screen):
 
     # -- reveal / copy the secret ----------------------------------------------------------------------
     def action_reveal(self) -> None:
-        field = self.query_one("#secret", SecretField)
+        field = self.detail.secret_field
         if field.revealed:
             field.hide()
             return
@@ -739,7 +564,7 @@ class KeysScreen(Screen):
                 f"No client secret stored for {row.profile.name}.", title="Secret", severity="warning"
             )
             return
-        field = self.query_one("#secret", SecretField)
+        field = self.detail.secret_field
         if what == "reveal":
             field.reveal(secret.value)
         else:
@@ -806,16 +631,16 @@ class KeysScreen(Screen):
 
     async def _token_for(self, profile: Profile) -> Token | None:
         """The active connection's token for the active profile; otherwise a fresh token for ``profile``."""
-        api = getattr(self.app, "api", None)
+        api = self.ctx.api
         if api is not None and self._active_name() == profile.name:
-            return await api.tokens.get()  # type: ignore[no-any-return]
+            return await api.tokens.get()
         secret = await self._read_secret(profile)
         if secret is None:
             self.notify(f"No client secret stored for {profile.name}.", title="Token", severity="warning")
             return None
         client = self.services.connect(profile, secret.value)
         try:
-            return await client.tokens.get()  # type: ignore[no-any-return]
+            return await client.tokens.get()
         finally:
             await client.aclose()
 
@@ -840,14 +665,11 @@ async def run_diagnosis(services: Services, profile: Profile, secret: str) -> Re
     """Run the step-by-step diagnosis and turn it into a ``Report`` (no secret, no token in it)."""
     from tui.api.diagnose import diagnose
 
-    transport = services.transport_factory() if services.transport_factory is not None else None
     try:
         diagnosis = await diagnose(
-            profile, secret, transport=transport, environ=services.environ, clock=services.clock
+            profile, secret, transport=services.transport(), environ=services.environ, clock=services.clock
         )
     except Exception as exc:  # diagnose reports failures itself; this is the last guard against a traceback
-        from tui.app import error_text
-
         return Report(profile.name, False, style=profile.style, cause=error_text(exc))
     return report_from_diagnosis(diagnosis, profile)
 

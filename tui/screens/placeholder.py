@@ -8,31 +8,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.messages import ConnectionChanged, ConnectionState, Phase
-from tui.widgets.status_bar import StatusBar
-
-PLANNED: dict[str, tuple[str, str]] = {
-    "assets": (
-        "Assets",
-        "Assets: the asset hierarchy browser is not built yet "
-        "(planned: Asset Management v3 tree, asset types, aspects, variables, latest values).",
-    ),
-    "timeseries": (
-        "Time series",
-        "Time series: the time series viewer is not built yet "
-        "(planned: IoT Time Series v3 raw values and Aggregates v4 for chosen variables, "
-        "time ranges, charts and a live mode).",
-    ),
-    "certificates": (
-        "Certificates",
-        "Certificates: MQTT certificate management is not built yet "
-        "(planned: a local CA, its upload and verification, and agent device certificates for "
-        "MindConnect MQTT).",
-    ),
-}
+from tui.screens.base import AreaScreen
 
 
 def connection_summary(state: ConnectionState) -> str:
@@ -52,28 +31,17 @@ def connection_summary(state: ConnectionState) -> str:
     return "\n".join(lines)
 
 
-class PlaceholderScreen(Screen):
+class PlaceholderScreen(AreaScreen):
     """An area that is not built yet."""
 
-    def __init__(self, area: str) -> None:
-        super().__init__(name=area, classes="area placeholder")
-        self.area = area
-        self.title, self.plan = PLANNED[area]
-
-    def compose(self) -> ComposeResult:
-        yield StatusBar(self.title)
+    def compose_area(self) -> ComposeResult:
         with Vertical(id="placeholder-body"):
-            yield Static(self.plan, id="placeholder-plan")
-            yield Static(self._summary(), id="placeholder-connection")
+            yield Static(f"{self.area.title}: {self.area.planned}", id="placeholder-plan", markup=False)
+            yield Static(connection_summary(self.ctx.connection), id="placeholder-connection", markup=False)
             yield Static(
                 "Keys 1-4 switch areas, ctrl+p opens the command palette, ? lists every key.",
                 id="placeholder-hint",
             )
-        yield Footer()
-
-    def _summary(self) -> str:
-        state = getattr(self.app, "connection", None)
-        return connection_summary(state if isinstance(state, ConnectionState) else ConnectionState())
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one("#placeholder-connection", Static).update(connection_summary(message.state))

@@ -98,8 +98,6 @@ class BindingKeysArea(TextArea):
 class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
     """The profile form. ``existing_names`` are the names a new or renamed profile must not take."""
 
-    CSS_PATH = "../tcss/keys.tcss"
-
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="profileform.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="profileform.cancel"),

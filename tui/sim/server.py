@@ -36,7 +36,7 @@ class SimServerError(Exception):
     """The simulator server could not start (bad host, port in use, startup timeout)."""
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -56,7 +56,7 @@ class SimServer:
     """The simulator app served by uvicorn on loopback in a background (daemon) thread."""
 
     def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        if not _is_loopback(host):
+        if not is_loopback(host):
             raise SimServerError(f"The simulator only listens on loopback, not on {host!r}")
         self.config = config or SimConfig()
         self.host = host

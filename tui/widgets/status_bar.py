@@ -52,8 +52,8 @@ _PHASE_STYLE = {
 class StatusBar(Widget):
     """Docked at the top of every area; the countdown ticks by itself.
 
-    A screen composes ``StatusBar("Assets")``; inside ``IhubApp`` the bar picks up the demo flag, the clock
-    and the connection on mount, and the app sets ``state`` on every change.
+    A screen composes ``StatusBar("Assets")`` (``AreaScreen`` does it for every area); inside the app the bar
+    picks up the demo flag, the clock and the connection on mount, then follows ``connection_signal``.
     """
 
     DEFAULT_CSS = """
@@ -88,7 +88,7 @@ class StatusBar(Widget):
             self.set_reactive(StatusBar.state, state)
 
     def on_mount(self) -> None:
-        # Inside IhubApp the bar follows the app: demo flag, clock and the current connection.
+        # Inside the app the bar follows it: demo flag, clock, the current connection and its changes.
         services = getattr(self.app, "services", None)
         if services is not None:
             self.demo = bool(getattr(services, "demo", self.demo))
@@ -96,7 +96,13 @@ class StatusBar(Widget):
         state = getattr(self.app, "connection", None)
         if isinstance(state, ConnectionState):
             self.state = state
+        signal = getattr(self.app, "connection_signal", None)
+        if signal is not None:
+            signal.subscribe(self, self._follow)
         self.set_interval(1.0, self.refresh, name="status-countdown")
+
+    def _follow(self, state: ConnectionState) -> None:
+        self.state = state
 
     @property
     def connection_text(self) -> str:

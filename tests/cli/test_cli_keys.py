@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from collections.abc import Callable
@@ -11,17 +10,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import InMemoryKeyring
-from tests.unit.conftest import files_containing
-from tui.cli_keys import (
+from tests.conftest import InMemoryKeyring, files_containing
+from tui.cli import build_parser
+from tui.cli.common import (
+    EXIT_CHECK_FAILED,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_NO_STORE,
+    EXIT_NOT_FOUND,
     EXIT_OK,
-    EXIT_TEST_FAILED,
-    add_keys_parser,
-    run_keys,
+    EXIT_USAGE,
 )
+from tui.cli.keys import run
 from tui.config.paths import AppPaths
 from tui.config.profiles import ProfileStore
 from tui.config.secrets import SecretStore, StoreKind
@@ -51,10 +51,7 @@ class Cli:
         self.paths = paths
         self.environ = environ if environ is not None else {}
         self.transport_factory = transport_factory
-        parser = argparse.ArgumentParser(prog="ihub")
-        parser.add_argument("--profile")
-        add_keys_parser(parser.add_subparsers(dest="command"))
-        self.parser = parser
+        self.parser = build_parser(["keys"])
         self.out = ""
         self.err = ""
 
@@ -72,7 +69,7 @@ class Cli:
     ) -> int:
         out, err = io.StringIO(), io.StringIO()
         args = self.parser.parse_args(["keys", *argv])
-        code = run_keys(
+        code = run(
             args, self.services(), stdin=stdin or io.StringIO(""), stdout=out, stderr=err, prompt=prompt
         )
         self.out, self.err = out.getvalue(), err.getvalue()
@@ -170,13 +167,13 @@ def test_interrupted_prompt_exits_cleanly(sim_cli: Cli, paths: AppPaths) -> None
 
 
 def test_bad_input_gives_clear_errors(sim_cli: Cli, paths: AppPaths) -> None:
-    assert sim_cli("add", "x", "--gateway", "ftp://no", "--client-id", "a", "--secret-stdin") == EXIT_ERROR
+    assert sim_cli("add", "x", "--gateway", "ftp://no", "--client-id", "a", "--secret-stdin") == EXIT_USAGE
     assert "gateway URL" in sim_cli.err
     sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET))
     assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO("other")) == EXIT_ERROR
     assert "already exists" in sim_cli.err
-    assert sim_cli("remove", "nope") == EXIT_ERROR and "no profile named 'nope'" in sim_cli.err
-    assert sim_cli("use", "nope") == EXIT_ERROR
+    assert sim_cli("remove", "nope") == EXIT_NOT_FOUND and "no profile named 'nope'" in sim_cli.err
+    assert sim_cli("use", "nope") == EXIT_NOT_FOUND
 
 
 # -- headless machine -----------------------------------------------------------------------------------
@@ -187,7 +184,7 @@ def test_headless_add_stops_and_explains(paths: AppPaths, fail_keyring: None, ih
         assert word in cli.err
     assert not paths.profiles_file.exists() and not paths.vault_file.exists()
 
-    assert cli(*_add_args(), "--secret-stdin", "--store", "session", stdin=io.StringIO("x")) == EXIT_ERROR
+    assert cli(*_add_args(), "--secret-stdin", "--store", "session", stdin=io.StringIO("x")) == EXIT_USAGE
     assert "session" in cli.err and not paths.profiles_file.exists()
     assert cli(*_add_args(), "--secret-stdin", "--store", "keyring", stdin=io.StringIO("x")) == EXIT_NO_STORE
     assert files_containing(ihub_home, DEMO_CLIENT_SECRET) == []
@@ -229,17 +226,17 @@ def test_keys_test_in_process(sim_cli: Cli) -> None:
     assert "eyJ" not in sim_cli.out and DEMO_CLIENT_SECRET not in sim_cli.out
 
     sim_cli(*_add_args("wrongsecret"), "--secret-stdin", stdin=io.StringIO("not-the-secret"))
-    assert sim_cli("test", "wrongsecret") == EXIT_TEST_FAILED
+    assert sim_cli("test", "wrongsecret") == EXIT_CHECK_FAILED
     assert "cause: wrong client secret" in sim_cli.out
     assert "not-the-secret" not in sim_cli.out
 
     sim_cli(
         *_add_args("wrongurl", token_url=f"{GATEWAY}/oauth/tokens"), "--secret-stdin", stdin=io.StringIO("x1")
     )
-    assert sim_cli("test", "wrongurl", "--json") == EXIT_TEST_FAILED
+    assert sim_cli("test", "wrongurl", "--json") == EXIT_CHECK_FAILED
     assert json.loads(sim_cli.out)["cause"].startswith("wrong token URL")
 
-    assert sim_cli("test", "missing") == EXIT_ERROR and "no profile named" in sim_cli.err
+    assert sim_cli("test", "missing") == EXIT_NOT_FOUND and "no profile named" in sim_cli.err
 
 
 def test_keys_test_over_loopback(paths: AppPaths) -> None:
@@ -250,7 +247,7 @@ def test_keys_test_over_loopback(paths: AppPaths) -> None:
         assert "TCP connect" in cli.out and "connection OK" in cli.out
 
         cli(*_add_args("badsecret", server.url), "--secret-stdin", stdin=io.StringIO("wrong-one"))
-        assert cli("test", "badsecret") == EXIT_TEST_FAILED
+        assert cli("test", "badsecret") == EXIT_CHECK_FAILED
         assert "wrong client secret" in cli.out
 
         cli(
@@ -258,7 +255,7 @@ def test_keys_test_over_loopback(paths: AppPaths) -> None:
             "--secret-stdin",
             stdin=io.StringIO("z"),
         )
-        assert cli("test", "badurl") == EXIT_TEST_FAILED
+        assert cli("test", "badurl") == EXIT_CHECK_FAILED
         assert "cause: wrong token URL" in cli.out
 
 

@@ -9,7 +9,8 @@ import sys
 import httpx
 import pytest
 
-from tui import __version__, cli
+import tui.cli as cli
+from tui import __version__
 from tui.cli import build_parser, main
 from tui.config.paths import AppPaths
 from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -55,10 +56,10 @@ def test_sim_serves_the_parsed_config_on_loopback(monkeypatch: pytest.MonkeyPatc
 
 
 def test_sim_refuses_bad_options_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sim", "--fault-rate", "2"]) == 1
+    assert main(["sim", "--fault-rate", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ihub: ") and "--fault-rate" in err and err.count("\n") == 1
-    assert main(["sim", "--host", "0.0.0.0"]) == 1
+    assert main(["sim", "--host", "0.0.0.0"]) == 2
     assert "loopback" in capsys.readouterr().err
 
 
@@ -78,7 +79,7 @@ def test_demo_opens_the_app_on_a_running_simulator_and_stops_it(monkeypatch: pyt
         seen["status"] = response.status_code
         return 0
 
-    monkeypatch.setattr(cli, "_run", fake_run)
+    monkeypatch.setattr(cli, "run_tui", fake_run)
     assert main(["demo", "--assets", "20"]) == 0
     services, demo = seen["services"], seen["demo"]
     assert seen["profile"] == "demo" and services.demo
@@ -96,7 +97,7 @@ def test_demo_opens_the_app_on_a_running_simulator_and_stops_it(monkeypatch: pyt
 def test_plain_ihub_opens_the_app_with_the_saved_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = {}
     monkeypatch.setattr(
-        cli, "_run", lambda services, profile: seen.update(services=services, profile=profile) or 0
+        cli, "run_tui", lambda services, profile: seen.update(services=services, profile=profile) or 0
     )
     assert main(["--profile", "prod"]) == 0
     assert seen["profile"] == "prod"

@@ -3,31 +3,40 @@
 Secrets are read from a hidden prompt (only on a terminal) or, with ``--secret-stdin``, from standard
 input; never from an argument. No command prints a secret or a token, and none ends in a traceback.
 
-Exit statuses: 0 success; 1 a usage or configuration error; 2 ``keys test`` failed (the diagnosis is
-printed); 3 no secure place for the secret (the choices are explained); 130 interrupted.
+Exit codes are the shared ones (``tui/cli/common.py``): 0 success; 1 a configuration or store error; 2 bad
+arguments or input; 3 no secure place for the secret (the choices are explained); 4 no such profile;
+6 ``keys test`` failed (the diagnosis is printed); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
-import httpx
-
-from tui.api.errors import ApiError
-from tui.config.paths import AppPaths
+from tui.cli.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NO_STORE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    exit_code_for,
+    print_rows,
+    prompt_unlock,
+    run_async,
+)
 from tui.config.profiles import (
     ENV_CLIENT_SECRET,
     ENV_PROFILE,
     STYLES,
     Profile,
     ProfileError,
-    ProfileStore,
     apply_env_overrides,
     profile_from_fields,
     select_profile_name,
@@ -37,19 +46,15 @@ from tui.config.secrets import (
     ENV_VAULT_PASSPHRASE,
     KeyringUnavailableError,
     NoSecureStoreError,
+    Secret,
     SecretStore,
-    SecretStoreError,
     StoreKind,
-    VaultLockedError,
     VaultPassphraseError,
 )
-from tui.config.settings import SettingsError
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_TEST_FAILED = 2
-EXIT_NO_STORE = 3
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:
+    from tui.config.profiles import ProfileStore
+    from tui.services import Services
 
 STORE_WORDS: dict[StoreKind | None, str] = {
     StoreKind.KEYRING: "the OS keyring",
@@ -59,41 +64,24 @@ STORE_WORDS: dict[StoreKind | None, str] = {
     None: "nowhere",
 }
 
-
-class KeysServices(Protocol):
-    """What ``run_keys`` needs (``tui.services.Services`` has it)."""
-
-    paths: AppPaths
-    profiles: ProfileStore
-    secrets: SecretStore
-    environ: Mapping[str, str]
-    transport_factory: Callable[[], httpx.AsyncBaseTransport] | None
-    demo: bool
-
-
-class KeysCommandError(Exception):
-    """A user-facing failure of a keys command: a clear message and an exit status."""
-
-    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.status = status
+# The old name of the shared error type, kept for readability in this module.
+KeysCommandError = CommandError
 
 
 # --------------------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------------------
-def add_keys_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``keys`` and its subcommands on ``subparsers`` (from ``add_subparsers``)."""
-    keys = subparsers.add_parser(
-        "keys",
-        help="manage connection profiles and their secrets",
-        description="Manage Insights Hub connection profiles. Secrets go to the OS keyring (or, without "
-        "one, an encrypted vault or the environment) and are never printed.",
-    )
+def add_arguments(keys: argparse.ArgumentParser) -> None:
+    """Add the ``keys`` subcommands to the group's parser."""
     sub = keys.add_subparsers(dest="keys_command", metavar="COMMAND")
 
     listing = sub.add_parser("list", help="list profiles (never the secrets)")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument(
+        "-o", "--output", choices=("table", "json", "csv"), default="table", help="output format"
+    )
+    listing.add_argument(
+        "--json", action="store_const", const="json", dest="output", help="the same as -o json"
+    )
 
     add = sub.add_parser(
         "add",
@@ -135,25 +123,29 @@ def add_keys_parser(subparsers: Any) -> argparse.ArgumentParser:
         "a step-by-step diagnosis is printed and the status is 2.",
     )
     test.add_argument("name", nargs="?", metavar="NAME", help="profile (default: the selected one)")
-    test.add_argument("--json", action="store_true", help="machine-readable output")
+    test.add_argument("-o", "--output", choices=("table", "json"), default="table", help="output format")
+    test.add_argument("--json", action="store_const", const="json", dest="output", help="the same as -o json")
 
     keys.set_defaults(keys_parser=keys)
-    return keys
 
 
 # --------------------------------------------------------------------------------------------------
 # Runner
 # --------------------------------------------------------------------------------------------------
-def run_keys(
+def run(
     args: argparse.Namespace,
-    services: KeysServices,
+    services: Services | None = None,
     *,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     prompt: Callable[[str], str] | None = None,
 ) -> int:
-    """Run one ``ihub keys`` command; returns the exit status. Never raises for expected failures."""
+    """Run one ``ihub keys`` command; returns the exit code. Never raises for expected failures."""
+    if services is None:
+        from tui.services import Services
+
+        services = Services.default()
     runner = _Runner(
         services,
         stdin or sys.stdin,
@@ -178,22 +170,21 @@ def run_keys(
             parser.print_help(runner.out)
         else:
             runner.say("usage: ihub keys {list,add,remove,use,test} ...")
-        return EXIT_ERROR
-    except KeysCommandError as exc:
-        runner.error(str(exc))
-        return exc.status
+        return EXIT_USAGE
     except NoSecureStoreError as exc:
         runner.error(_no_store_text(exc.reason))
         return EXIT_NO_STORE
-    except (ProfileError, SecretStoreError, SettingsError, ApiError) as exc:
-        runner.error(str(exc))
-        return EXIT_ERROR
     except EOFError:
         runner.error("no input")
         return EXIT_ERROR
     except KeyboardInterrupt:
         runner.error("interrupted")
         return EXIT_INTERRUPTED
+    except Exception as exc:  # every expected failure is typed; error_text words the rest plainly
+        from tui.errors import error_text
+
+        runner.error(error_text(exc))
+        return exit_code_for(exc)
 
 
 def _no_store_text(reason: str) -> str:
@@ -212,7 +203,7 @@ def _no_store_text(reason: str) -> str:
 class _Runner:
     def __init__(
         self,
-        services: KeysServices,
+        services: Services,
         stdin: TextIO,
         stdout: TextIO,
         stderr: TextIO,
@@ -263,34 +254,54 @@ class _Runner:
                 profiles.append(env_only)
                 active = env_only.name
         rows = [self._row(p, active) for p in profiles]
-        if args.json:
+        if args.output == "json":
             self.say(json.dumps({"profiles": rows, "active": active}, indent=2))
+            return EXIT_OK
+        if args.output == "csv":
+            print_rows(rows, "csv", list(rows[0]) if rows else list(self._row_keys()), out=self.out)
             return EXIT_OK
         if not rows:
             self.say("no profiles yet: add one with 'ihub keys add NAME --gateway eu1 --client-id ...'")
             return EXIT_OK
-        headers = ("", "NAME", "GATEWAY", "CLIENT ID", "STYLE", "TENANT", "RO", "SECRET", "FROM ENV")
         table = [
-            (
-                "*" if r["default"] else (">" if r["active"] else ""),
-                r["name"],
-                r["gateway"],
-                r["client_id"],
-                "app" if r["style"] == "app_credentials" else "client",
-                r["tenant"] or "-",
-                "yes" if r["read_only"] else "",
-                r["secret"] or "none",
-                ",".join(r["env_fields"]) or "",
-            )
+            {
+                "mark": "*" if r["default"] else (">" if r["active"] else ""),
+                "name": r["name"],
+                "gateway": r["gateway"],
+                "client_id": r["client_id"],
+                "style": "app" if r["style"] == "app_credentials" else "client",
+                "tenant": r["tenant"] or "-",
+                "ro": "yes" if r["read_only"] else "",
+                "secret": r["secret"] or "none",
+                "env": ",".join(r["env_fields"]) or "",
+            }
             for r in rows
         ]
-        widths = [max(len(str(row[i])) for row in [headers, *table]) for i in range(len(headers))]
-        for row in [headers, *table]:
-            self.say("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        headers = {"mark": "", "client_id": "CLIENT ID", "ro": "RO", "env": "FROM ENV"}
+        print_rows(table, "table", list(table[0]), out=self.out, headers=headers)
         self.say(
             "* default, > selected by IHUB_PROFILE; SECRET: where the secret is; FROM ENV: IHUB_* overrides"
         )
         return EXIT_OK
+
+    @staticmethod
+    def _row_keys() -> tuple[str, ...]:
+        return (
+            "name",
+            "gateway",
+            "token_url",
+            "client_id",
+            "style",
+            "tenant",
+            "app_name",
+            "app_version",
+            "read_only",
+            "ca_bundle",
+            "default",
+            "active",
+            "secret",
+            "env_fields",
+        )
 
     def _row(self, profile: Profile, active: str | None) -> dict[str, Any]:
         where: StoreKind | None
@@ -372,7 +383,8 @@ class _Runner:
             if kind is StoreKind.SESSION:
                 raise KeysCommandError(
                     "--store session keeps the secret only while ihub runs, and this command exits at once; "
-                    "use --store keyring, vault or env (the app itself offers session-only secrets)"
+                    "use --store keyring, vault or env (the app itself offers session-only secrets)",
+                    EXIT_USAGE,
                 )
             if kind is StoreKind.KEYRING:
                 status = self.secrets.keyring_status()
@@ -436,7 +448,7 @@ class _Runner:
     def remove(self, args: argparse.Namespace) -> int:
         name = args.name
         if name not in self.profiles:
-            raise KeysCommandError(f"no profile named {name!r}")
+            raise KeysCommandError(f"no profile named {name!r}", EXIT_NOT_FOUND)
         self.secrets.delete(name)
         self.profiles.remove(name)
         self.say(f"removed profile {name!r} and its stored secret")
@@ -445,7 +457,7 @@ class _Runner:
     def use(self, args: argparse.Namespace) -> int:
         name = args.name
         if name not in self.profiles:
-            raise KeysCommandError(f"no profile named {name!r}")
+            raise KeysCommandError(f"no profile named {name!r}", EXIT_NOT_FOUND)
         self.profiles.set_default(name)
         self.say(f"{name!r} is now the default profile")
         return EXIT_OK
@@ -469,12 +481,12 @@ class _Runner:
         elif env_only is not None and env_only.name == name:
             profile = env_only
         else:
-            raise KeysCommandError(f"no profile named {name!r}")
+            raise KeysCommandError(f"no profile named {name!r}", EXIT_NOT_FOUND)
 
         secret = self._secret_for(profile)
-        transport = self.services.transport_factory() if self.services.transport_factory else None
-        result = asyncio.run(diagnose(profile, secret.value, transport=transport))
-        if args.json:
+        transport = self.services.transport()
+        result = run_async(lambda: diagnose(profile, secret.value, transport=transport))
+        if args.output == "json":
             data = result.to_dict()
             data["profile"] = profile.name
             data["secret"] = secret.kind.value
@@ -485,21 +497,22 @@ class _Runner:
             for line in result.lines():
                 self.say("  " + line)
             self.say("connection OK" if result.ok else "connection FAILED")
-        return EXIT_OK if result.ok else EXIT_TEST_FAILED
+        return EXIT_OK if result.ok else EXIT_CHECK_FAILED
 
-    def _secret_for(self, profile: Profile) -> Any:
+    def _secret_for(self, profile: Profile) -> Secret:
+        from tui.errors import SecretNotStored
+
+        unlock = prompt_unlock(self.services, self.prompt, self.stdin)
         try:
-            secret = self.secrets.get(profile)
-        except VaultLockedError:
-            self._open_vault(new_ok=False, allow_prompt=True)
-            secret = self.secrets.get(profile)
+            return run_async(lambda: self.services.read_secret(profile, unlock))
         except KeyringUnavailableError as exc:
             raise KeysCommandError(f"{exc}; or set {ENV_CLIENT_SECRET}") from None
-        if secret is None:
+        except SecretNotStored:
             where = self.secrets.where(profile.name)
             if where is StoreKind.ENV:
-                raise KeysCommandError(f"profile {profile.name!r} expects its secret in {ENV_CLIENT_SECRET}")
+                raise KeysCommandError(
+                    f"profile {profile.name!r} expects its secret in {ENV_CLIENT_SECRET}"
+                ) from None
             raise KeysCommandError(
                 f"no secret stored for {profile.name!r}: add the profile again, or set {ENV_CLIENT_SECRET}"
-            )
-        return secret
+            ) from None

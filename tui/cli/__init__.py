@@ -1,0 +1,135 @@
+"""The ``ihub`` command: the root parser, the table of command groups, and ``main()``.
+
+Each group is a module of this package with ``add_arguments(parser)`` and ``run(args, services=None) ->
+int``. The parse has two phases: the root parser knows every group's name and help text from ``GROUPS``,
+and only the module of the group named on the command line is imported and asked for its arguments. So
+``ihub --version`` and ``ihub --help`` import neither httpx, keyring, cryptography nor Textual, and each
+group loads only what it needs. Shared helpers (exit codes, output formats, dry runs, opening the client)
+are in ``tui/cli/common.py``.
+
+Adding a group: write ``tui/cli/<name>.py`` with the two functions, and add a ``Group`` line below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from tui import __version__
+
+if TYPE_CHECKING:
+    from tui.services import Services
+
+
+@dataclass(frozen=True)
+class Group:
+    """One command group: ``ihub <name> ...``, implemented by ``tui.cli.<module>``."""
+
+    name: str
+    module: str
+    help: str
+    description: str
+
+
+GROUPS: tuple[Group, ...] = (
+    Group(
+        "keys",
+        "keys",
+        "manage connection profiles and their secrets",
+        "Manage Insights Hub connection profiles. Secrets go to the OS keyring (or, without one, an "
+        "encrypted vault or the environment) and are never printed.",
+    ),
+    Group(
+        "demo",
+        "demo",
+        "open the app against the embedded simulator (fake data, nothing is saved)",
+        "Start the simulator on a free loopback port and open the app on its demo profile. The demo uses "
+        "no saved profile, no keyring and no vault.",
+    ),
+    Group(
+        "sim",
+        "sim",
+        "serve the simulator on 127.0.0.1 for other clients",
+        "Serve the Insights Hub simulator on loopback until Ctrl-C, printing the gateway URL, token URL "
+        "and demo credentials.",
+    ),
+)
+GROUP_BY_NAME: dict[str, Group] = {group.name: group for group in GROUPS}
+
+# Root options that take a value (so the group name is found after them).
+_ROOT_VALUE_OPTIONS = frozenset({"--profile"})
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The root parser; the arguments of the group named in ``argv`` (if any) are added to it."""
+    parser = argparse.ArgumentParser(
+        prog="ihub",
+        description="Siemens Insights Hub (MindSphere) in the terminal: keys, assets, time series, "
+        "MQTT certificates. Without a command, opens the app.",
+        epilog="Exit codes: 0 ok, 1 API/network/config error, 2 usage, 3 no secret store, 4 not found, "
+        "5 refused, 6 check failed, 130 interrupted. 'ihub COMMAND --help' shows a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"ihub {__version__}")
+    parser.add_argument(
+        "--profile", metavar="NAME", help="the profile to connect with (default: the default profile)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    named = group_named(argv)
+    for group in GROUPS:
+        sub = commands.add_parser(group.name, help=group.help, description=group.description)
+        if group is named:
+            import_module(f"tui.cli.{group.module}").add_arguments(sub)
+    return parser
+
+
+def group_named(argv: Sequence[str]) -> Group | None:
+    """The group named on the command line: the first word that is not an option or an option's value."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            return None
+        if arg.startswith("-"):
+            skip = arg in _ROOT_VALUE_OPTIONS
+            continue
+        return GROUP_BY_NAME.get(arg)
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ihub``; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(args_list).parse_args(args_list)
+    try:
+        group = GROUP_BY_NAME.get(args.command or "")
+        if group is None:
+            return run_app(profile=args.profile)
+        return int(import_module(f"tui.cli.{group.module}").run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_app(profile: str | None = None, services: Services | None = None) -> int:
+    """Open the app with the saved profiles (or ``services``)."""
+    from tui.services import Services
+
+    return run_tui(services or Services.default(), profile=profile)
+
+
+def run_tui(services: Services, profile: str | None) -> int:
+    """Run the Textual app around ``services`` until it exits; returns its exit code."""
+    from tui.app import IhubApp
+
+    app = IhubApp(services, profile=profile)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

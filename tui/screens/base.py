@@ -1,0 +1,99 @@
+"""``AreaScreen``: what every area of the app has in common.
+
+An area subclasses it and writes ``compose_area`` (its content); the base screen
+
+* gives it the typed app context (``self.ctx``, an ``IhubContext``) and its ``Area`` entry,
+* wraps the content with the shared header (``StatusBar``) and a ``Footer``,
+* tells it about connection changes: a ``ConnectionChanged`` message is posted to the screen whenever the
+  app publishes a new state on ``ctx.connection_signal`` (handle it with ``on_connection_changed``),
+* runs blocking work (keyring, vault key derivation, heavy crypto) in a thread worker (``in_thread``),
+* turns a worker failure that nobody handled into one error notification, never a traceback,
+* offers its own palette commands (``palette_commands``), which the palette lists next to the app's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, ClassVar, TypeVar, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerFailed, WorkerState
+
+from tui.areas import Area
+from tui.context import IhubContext, PaletteCommand
+from tui.messages import ConnectionChanged, ConnectionState
+from tui.widgets.status_bar import StatusBar
+
+T = TypeVar("T")
+
+# Thread workers started by ``in_thread`` re-raise into their caller, so the base does not report them.
+THREAD_GROUP = "area-thread"
+
+
+class AreaScreen(Screen[None]):
+    """The base of the four area screens."""
+
+    # Title of the screen's own group in the help screen (defaults to the area title).
+    BINDING_GROUP_TITLE: ClassVar[str | None] = None
+
+    def __init__(self, area: Area) -> None:
+        super().__init__(name=area.mode, classes=f"area {area.mode}")
+        self.area = area
+        self.title = area.title
+
+    # -- the app, as a typed context -------------------------------------------------------------------
+    @property
+    def ctx(self) -> IhubContext:
+        """The app seen through ``IhubContext`` (what a screen may ask of it)."""
+        return cast(IhubContext, self.app)
+
+    # -- layout ----------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.area.title)
+        yield from self.compose_area()
+        yield Footer()
+
+    def compose_area(self) -> ComposeResult:
+        """The area's own widgets, between the header and the footer."""
+        yield from ()
+
+    # -- connection ------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        signal = getattr(self.app, "connection_signal", None)
+        if signal is not None:
+            signal.subscribe(self, self._connection_published)
+            # A change published between compose and this subscription would be lost: start in sync.
+            self.post_message(ConnectionChanged(self.ctx.connection))
+
+    def _connection_published(self, state: ConnectionState) -> None:
+        self.post_message(ConnectionChanged(state))
+
+    # -- palette ---------------------------------------------------------------------------------------
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """The area's commands for the palette (none by default)."""
+        return ()
+
+    # -- work in threads -------------------------------------------------------------------------------
+    async def in_thread(self, fn: Callable[..., T], *args: Any, description: str = "background work") -> T:
+        """Run a blocking call in a thread worker and return its result; its exception is re-raised."""
+        worker: Worker[T] = self.run_worker(
+            partial(fn, *args),
+            thread=True,
+            group=THREAD_GROUP,
+            exit_on_error=False,
+            description=description,
+        )
+        try:
+            return await worker.wait()
+        except WorkerFailed as failed:
+            raise failed.error from None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker failure nobody handled becomes one notification; the app keeps running."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.group != THREAD_GROUP and worker.error is not None:
+            what = worker.description or worker.name or "background work"
+            self.ctx.show_error(worker.error, title=f"{self.area.title}: {what}")
