@@ -32,9 +32,11 @@ test-update: $(STAMP)     ## regenerate SVG snapshots after reviewing a UI chang
 bench: $(STAMP)           ## benchmarks: figures and ratios, not part of `make test`
 	$(BIN)/python -m pytest tests/bench -s -p no:randomly -o addopts="" --rootdir=.
 
-lint: $(STAMP)
+lint: $(STAMP)           ## ruff, the import contracts (who may import whom) and mypy
 	$(BIN)/ruff check tui tests
 	$(BIN)/ruff format --check tui tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 screenshots: $(STAMP)     ## regenerate screenshots/ from the demo
 	$(BIN)/python -m tui.devtools.screenshots screenshots

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from functools import partial
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 from textual import work
@@ -38,7 +39,7 @@ TOKEN_CHECK_SECONDS = 5.0
 
 # Every style sheet of the app, loaded once at start: each area's rules are nested under its screen class,
 # so no rule leaks into another area and none is missing before an area is first shown.
-STYLE_SHEETS = ["tcss/app.tcss", "tcss/dialogs.tcss", "tcss/keys.tcss"]
+STYLE_SHEETS: list[str | PurePath] = ["tcss/app.tcss", "tcss/dialogs.tcss", "tcss/keys.tcss"]
 
 
 def _area_bindings() -> list[BindingType]:

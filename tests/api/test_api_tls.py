@@ -171,3 +171,37 @@ async def test_custom_ca_bundle_trusts_the_server(tls_server: str, pki: dict[str
 async def test_plain_httpx_with_context(tls_server: str, pki: dict[str, Path]) -> None:
     async with httpx.AsyncClient(verify=ssl_context(str(pki["ca"]))) as http:
         assert (await http.get(tls_server + "/x")).json() == {"ok": True}
+
+
+def _client(gateway: str, token_url: str) -> ApiClient:
+    creds = Credentials(CredentialStyle.CLIENT_CREDENTIALS, token_url, "demo-x-1.0.0-a", "FAKE-secret")
+    return ApiClient(ConnectionConfig(gateway=gateway, credentials=creds))
+
+
+async def test_tls_context_is_built_only_for_https_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.api.tls as tls
+
+    built: list[object] = []
+    real = tls._build_context
+
+    def counting(*args: object) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tls, "_build_context", counting)
+    tls._shared_context.cache_clear()
+    plain = _client("http://127.0.0.1:8765", "http://127.0.0.1:8765/oauth/token")
+    assert built == []  # a plain-HTTP gateway (the simulator) loads no certificate store
+    first = _client("https://gateway.eu1.mindsphere.io", "https://t.piam.eu1.mindsphere.io/oauth/token")
+    second = _client("https://gateway.eu1.mindsphere.io", "https://t.piam.eu1.mindsphere.io/oauth/token")
+    assert len(built) == 1  # built once, then shared
+    for client in (plain, first, second):
+        await client.aclose()
+
+
+async def test_plain_http_client_refuses_unverified_https(tls_server: str) -> None:
+    # The no-trust context of an http-only client still verifies: an https URL fails, never goes unverified.
+    client = _client("http://127.0.0.1:1", "http://127.0.0.1:1/oauth/token")
+    with pytest.raises(httpx.ConnectError):
+        await client.http.get(f"{tls_server}/anything")
+    await client.aclose()

@@ -127,3 +127,63 @@ def test_keys_list_imports_neither_textual_nor_uvicorn() -> None:
     assert "tui.config.profiles" in modules
     assert not any(name == "textual" or name.startswith("textual.") for name in modules)
     assert not any(name == "uvicorn" or name.startswith("uvicorn.") for name in modules)
+
+
+HEAVY = ("httpx", "keyring", "cryptography", "textual")
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",)])
+def test_version_and_help_import_nothing_heavy(args: tuple[str, ...]) -> None:
+    result, modules = _imported_modules(*args)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "tui.cli" in modules
+    assert _heavy(modules) == []
+    # No group module is imported for the root help: only the one named on the command line is.
+    assert not any(m.startswith("tui.cli.") for m in modules)
+
+
+def test_only_the_named_group_is_imported() -> None:
+    result, modules = _imported_modules("sim", "--help")
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "tui.sim.options" in modules  # what the sim group needs for its options
+    assert "uvicorn" not in modules  # the server itself loads only when it runs
+    assert "tui.cli.keys" not in modules and "tui.config.secrets" not in modules
+    assert "--fault-rate" in result.stdout
+    assert not any(m == "textual" or m.startswith("textual.") for m in modules)
+
+
+def test_root_help_lists_every_group_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for group in cli.GROUPS:
+        assert group.name in out
+    assert "exit codes" in out and "4 not found" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "group"),
+    [
+        (["keys", "list"], "keys"),
+        (["--profile", "keys", "sim"], "sim"),  # a profile called "keys" is not the group
+        (["--profile=x", "demo"], "demo"),
+        (["--version"], None),
+        (["nope"], None),
+    ],
+)
+def test_the_group_is_found_after_root_options(argv: list[str], group: str | None) -> None:
+    found = cli.group_named(argv)
+    assert (found.name if found else None) == group
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_sim_refuses_a_port_out_of_range_without_a_traceback(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim", "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ihub: ") and "between 0 and 65535" in err and "Traceback" not in err

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.widgets import Footer
-
 from tui.app import IhubApp
 from tui.areas import AREAS
 from tui.config.paths import AppPaths
@@ -13,6 +11,7 @@ from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import EVERYWHERE, HelpScreen
 from tui.screens.placeholder import PlaceholderScreen
 from tui.sim.config import DEMO_CLIENT_SECRET
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_bar import StatusBar, describe_connection, format_countdown
 
 SIZE = (120, 36)
@@ -63,11 +62,11 @@ async def test_number_keys_switch_areas(demo_app: IhubApp, settle) -> None:
             await pilot.pause()
             assert demo_app.current_mode == area.mode
             await settle(demo_app, pilot)
-            # Every area gets the shared header (with the live connection) and a footer.
+            # Every area gets the shared header (with the live connection) and the key bar.
             bar = header(demo_app)
             assert bar.area == area.title
             assert "connected" in bar.connection_text
-            assert demo_app.screen.query(Footer)
+            assert demo_app.screen.query(KeyBar)
 
 
 async def test_placeholder_areas_say_what_is_planned_and_show_the_connection(

@@ -36,7 +36,7 @@ from tui.api.errors import (
     parse_retry_after,
     safe_url,
 )
-from tui.api.tls import ssl_context
+from tui.api.tls import plain_http_context, ssl_context
 
 log = logging.getLogger("ihub.api")
 
@@ -78,11 +78,17 @@ class ApiClient:
         self._sleep = sleep
         gateway = config.gateway.rstrip("/")
         self._gateway = httpx.URL(gateway)
-        verify: Any = (
-            True
-            if transport is not None
-            else ssl_context(config.ca_bundle, verify=config.verify, trust_env=config.trust_env)
-        )
+        # TLS settings only where TLS is spoken: the shared context for https, a no-trust one otherwise.
+        verify: Any = True
+        if transport is None:
+            uses_tls = any(
+                url.lower().startswith("https://") for url in (gateway, config.credentials.token_url)
+            )
+            verify = (
+                ssl_context(config.ca_bundle, verify=config.verify, trust_env=config.trust_env)
+                if uses_tls
+                else plain_http_context()
+            )
         timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
         self._http = httpx.AsyncClient(
             base_url=gateway,

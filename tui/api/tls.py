@@ -8,6 +8,7 @@ standard ``HTTPS_PROXY`` / ``NO_PROXY`` variables through httpx's ``trust_env=Tr
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from pathlib import Path
@@ -41,9 +42,34 @@ def _load(ctx: ssl.SSLContext, location: str, origin: str) -> None:
 def ssl_context(
     ca_bundle: str | None = None, *, verify: bool = True, trust_env: bool = True
 ) -> ssl.SSLContext | bool:
-    """An ``SSLContext`` with verification on; ``False`` only when ``verify=False`` is asked for."""
+    """An ``SSLContext`` with verification on; ``False`` only when ``verify=False`` is asked for.
+
+    Building one loads the system store and certifi's bundle (0.1-0.3 s), so each distinct setting
+    (bundle, ``trust_env`` and the ``SSL_CERT_*`` variables) is built once per process and shared; a
+    changed variable or bundle path builds a new one. Raises ``TransportError`` for an unusable bundle.
+    """
     if not verify:
         return False
+    env = tuple(os.environ.get(name) for name in (*ENV_BUNDLES, *ENV_DIRS)) if trust_env else ()
+    return _shared_context(ca_bundle, trust_env, env)
+
+
+def plain_http_context() -> ssl.SSLContext:
+    """For a client whose gateway and token URL are both plain ``http://`` (the loopback simulator):
+    verification stays required but nothing is trusted, so a stray ``https://`` request fails instead of
+    going unverified, and no time is spent loading certificate stores."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_context(ca_bundle: str | None, trust_env: bool, env: tuple[str | None, ...]) -> ssl.SSLContext:
+    del env  # part of the cache key only
+    return _build_context(ca_bundle, trust_env)
+
+
+def _build_context(ca_bundle: str | None, trust_env: bool) -> ssl.SSLContext:
     ctx = ssl.create_default_context()  # system store, CERT_REQUIRED, check_hostname
     try:
         import certifi

@@ -60,6 +60,14 @@ GROUPS: tuple[Group, ...] = (
 )
 GROUP_BY_NAME: dict[str, Group] = {group.name: group for group in GROUPS}
 
+EPILOG = """\
+'ihub COMMAND --help' shows a command's options.
+
+exit codes (the same for every command):
+  0 ok   1 API, network or configuration error   2 usage   3 no secret store
+  4 not found   5 refused (403, read-only, not confirmed)   6 check failed   130 interrupted
+"""
+
 # Root options that take a value (so the group name is found after them).
 _ROOT_VALUE_OPTIONS = frozenset({"--profile"})
 
@@ -70,8 +78,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         prog="ihub",
         description="Siemens Insights Hub (MindSphere) in the terminal: keys, assets, time series, "
         "MQTT certificates. Without a command, opens the app.",
-        epilog="Exit codes: 0 ok, 1 API/network/config error, 2 usage, 3 no secret store, 4 not found, "
-        "5 refused, 6 check failed, 130 interrupted. 'ihub COMMAND --help' shows a command's options.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ihub {__version__}")
     parser.add_argument(

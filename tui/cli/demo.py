@@ -1,18 +1,33 @@
-"""``ihub demo``: the app against the embedded simulator on a free loopback port, with the demo profile.
+"""``ihub demo``: the app against the simulator on a free loopback port, with the demo profile.
 
 Nothing is saved: the profile and its (fake) secret live in memory, the keyring and the vault are never
 touched. Takes the simulator's options (``ihub demo --assets 100000 --latency 20``).
+
+The simulator runs as a child process (``ihub sim --parent-pipe``): it starts while the app's modules are
+imported, and afterwards it answers requests on the other core instead of competing with the app's
+drawing for one interpreter. It stops with the app, or by itself when the app's process dies.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import subprocess
 import sys
+import time
+from importlib import import_module
 
-import tui.cli
+from tui import cli as ihub_cli
 from tui.cli.common import EXIT_ERROR, EXIT_USAGE
 from tui.cli.sim import add_arguments as add_sim_arguments
 from tui.cli.sim import check_address
+
+START_TIMEOUT = 60.0
+
+
+class SimChildError(Exception):
+    """The simulator's process did not start listening."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,22 +35,87 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, services: object = None) -> int:
-    from tui.services import Services
-    from tui.sim.server import SimServer, SimServerError, config_from_args
+    from tui.sim.options import ENV_SIM_CLIENT_SECRET, config_from_args
 
     try:
         check_address(args.host, args.port)
-        config = config_from_args(args)
+        config_from_args(args)  # every option checked before anything starts
     except ValueError as exc:
         print(f"ihub: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    port = args.port or _free_port(args.host)
+    env = dict(os.environ)
+    if args.client_secret:
+        env[ENV_SIM_CLIENT_SECRET] = args.client_secret  # never on a command line (ps shows those)
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and options
+        [sys.executable, "-m", "tui", "sim", "--parent-pipe", *_sim_argv(args, port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
-        server = SimServer(config, args.host, args.port)
-        server.start()
-    except (SimServerError, ValueError, OSError) as exc:
+        # The app's modules load while the simulator starts in its own process.
+        import_module("tui.app")
+        from tui.services import Services
+
+        url = _wait_until_listening(child, args.host, port)
+        return ihub_cli.run_tui(Services.for_demo(url), profile="demo")
+    except SimChildError as exc:
         print(f"ihub: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    try:
-        return tui.cli.run_tui(Services.for_demo(server.url), profile="demo")
     finally:
-        server.stop()
+        _stop(child)
+
+
+def _sim_argv(args: argparse.Namespace, port: int) -> list[str]:
+    argv = [
+        "--host", args.host,
+        "--port", str(port),
+        "--assets", str(args.assets),
+        "--latency", str(args.latency),
+        "--fault-rate", str(args.fault_rate),
+        "--faults", str(args.faults),
+        "--max-page-size", str(args.max_page_size),
+        "--token-ttl", str(args.token_ttl),
+        "--seed", str(args.seed),
+    ]  # fmt: skip
+    if args.client_id:
+        argv += ["--client-id", args.client_id]
+    return argv
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_listening(child: subprocess.Popen[bytes], host: str, port: int) -> str:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise SimChildError(
+                f"the simulator stopped at start (exit code {child.returncode}); is port {port} taken? "
+                f"try: ihub sim --port {port}"
+            )
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                pass
+        except OSError:
+            time.sleep(0.02)
+            continue
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+    raise SimChildError(f"the simulator did not listen on {host}:{port} within {START_TIMEOUT:.0f} s")
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    try:
+        if child.stdin is not None:
+            child.stdin.close()  # the child stops by itself when its pipe closes
+        child.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        child.kill()
+        child.wait()

@@ -391,16 +391,16 @@ class _Runner:
                 if not status.usable:
                     raise KeysCommandError(f"the OS keyring is not usable: {status.reason}", EXIT_NO_STORE)
             return kind
-        kind = self.secrets.default_kind()
-        if kind is None:
+        default = self.secrets.default_kind()
+        if default is None:
             raise NoSecureStoreError(self.secrets.keyring_status().reason)
-        if kind is StoreKind.SESSION:
+        if default is StoreKind.SESSION:
             raise KeysCommandError(
                 "this machine keeps secrets for the session only, which ends when this command exits; "
                 "use --store vault or --store env",
                 EXIT_NO_STORE,
             )
-        return kind
+        return default
 
     def _open_vault(self, *, new_ok: bool, allow_prompt: bool) -> None:
         secrets = self.secrets

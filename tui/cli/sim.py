@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 
 from tui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
@@ -15,16 +16,18 @@ DEFAULT_PORT = 8765
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, port: int = DEFAULT_PORT) -> None:
-    """The simulator's options (``tui.sim.server.build_parser_args``), ``--port`` defaulting to ``port``."""
-    from tui.sim.server import build_parser_args
+    """The simulator's options (``tui.sim.options``), ``--port`` defaulting to ``port``."""
+    from tui.sim.options import build_parser_args
 
     build_parser_args(parser)
     parser.set_defaults(port=port)
+    # Used by `ihub demo`, which runs the simulator as a child process: stop when the parent's pipe closes.
+    parser.add_argument("--parent-pipe", action="store_true", help=argparse.SUPPRESS)
 
 
 def check_address(host: str, port: int) -> None:
     """A loopback host and a TCP port number, or ValueError in plain words."""
-    from tui.sim.server import is_loopback
+    from tui.sim.options import is_loopback
 
     if not is_loopback(host):
         raise ValueError(f"the simulator only listens on loopback (127.0.0.1, ::1), not on {host!r}")
@@ -33,7 +36,7 @@ def check_address(host: str, port: int) -> None:
 
 
 def run(args: argparse.Namespace, services: object = None) -> int:
-    from tui.sim.server import SimServerError, config_from_args, serve_forever
+    from tui.sim.options import config_from_args
 
     try:
         check_address(args.host, args.port)
@@ -41,9 +44,25 @@ def run(args: argparse.Namespace, services: object = None) -> int:
     except ValueError as exc:
         print(f"ihub: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from tui.sim.server import SimServerError, serve_forever
+
+    if getattr(args, "parent_pipe", False):
+        threading.Thread(target=_stop_when_parent_goes, name="parent-pipe", daemon=True).start()
     try:
         serve_forever(config, args.host, args.port)
     except (SimServerError, ValueError, OSError) as exc:
         print(f"ihub: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
+
+
+def _stop_when_parent_goes() -> None:
+    """Read standard input to its end (the parent closed it or died), then stop serving like Ctrl-C."""
+    import _thread
+
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    _thread.interrupt_main()

@@ -3,7 +3,7 @@
 An area subclasses it and writes ``compose_area`` (its content); the base screen
 
 * gives it the typed app context (``self.ctx``, an ``IhubContext``) and its ``Area`` entry,
-* wraps the content with the shared header (``StatusBar``) and a ``Footer``,
+* wraps the content with the shared header (``StatusBar``) and the key bar (``KeyBar``),
 * tells it about connection changes: a ``ConnectionChanged`` message is posted to the screen whenever the
   app publishes a new state on ``ctx.connection_signal`` (handle it with ``on_connection_changed``),
 * runs blocking work (keyring, vault key derivation, heavy crypto) in a thread worker (``in_thread``),
@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from tui.areas import Area
 from tui.context import IhubContext, PaletteCommand
 from tui.messages import ConnectionChanged, ConnectionState
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_bar import StatusBar
 
 T = TypeVar("T")
@@ -35,9 +35,6 @@ THREAD_GROUP = "area-thread"
 
 class AreaScreen(Screen[None]):
     """The base of the four area screens."""
-
-    # Title of the screen's own group in the help screen (defaults to the area title).
-    BINDING_GROUP_TITLE: ClassVar[str | None] = None
 
     def __init__(self, area: Area) -> None:
         super().__init__(name=area.mode, classes=f"area {area.mode}")
@@ -54,7 +51,7 @@ class AreaScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.area.title)
         yield from self.compose_area()
-        yield Footer()
+        yield KeyBar()
 
     def compose_area(self) -> ComposeResult:
         """The area's own widgets, between the header and the footer."""

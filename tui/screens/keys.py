@@ -55,7 +55,7 @@ class UserCancelled(Exception):
 class KeysScreen(AreaScreen):
     """Profiles, secrets and connection tests."""
 
-    BINDING_GROUP_TITLE = "Keys"
+    BINDING_GROUP_TITLE = "Keys"  # type: ignore[misc]  # a title for the help screen
     # Seconds a revealed secret stays visible (tests shorten it).
     reveal_seconds: ClassVar[float] = DEFAULT_REVEAL_SECONDS
 
@@ -371,8 +371,7 @@ class KeysScreen(AreaScreen):
             secret = None
         self.reload(select=name)
         self._load_backend()
-        severity = "warning" if "without" in message else "information"
-        self.notify(message, title="Keys", severity=severity)
+        self.notify(message, title="Keys", severity="warning" if "without" in message else "information")
         if result.mode is FormMode.EDIT and result.original_name == self._active_name():
             # The active connection was made with the old settings: connect again.
             await self.ctx.activate_profile(name)

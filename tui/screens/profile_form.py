@@ -83,7 +83,7 @@ class BindingKeysArea(TextArea):
 
     pasted = False
 
-    def _on_paste(self, event: events.Paste) -> None:
+    async def _on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own handler inserts the text (and posts Changed).
         self.pasted = True
 

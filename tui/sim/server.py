@@ -6,9 +6,7 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import ipaddress
 import logging
 import socket
 import threading
@@ -22,27 +20,24 @@ from tui.sim.app import create_app
 from tui.sim.config import (
     DEMO_CLIENT_ID,
     DEMO_READONLY_CLIENT_ID,
-    READ_SCOPES,
-    WRITE_SCOPES,
-    SimClient,
     SimConfig,
 )
 from tui.sim.faults import WireDropAdapter
+from tui.sim.options import FAULT_KINDS, build_parser_args, config_from_args, is_loopback
 
-FAULT_KINDS = ("429", "500", "503", "drop")
+__all__ = [
+    "FAULT_KINDS",
+    "SimServer",
+    "SimServerError",
+    "build_parser_args",
+    "config_from_args",
+    "is_loopback",
+    "serve_forever",
+]
 
 
 class SimServerError(Exception):
     """The simulator server could not start (bad host, port in use, startup timeout)."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _DropNoiseFilter(logging.Filter):
@@ -143,71 +138,6 @@ class SimServer:
 
 
 # ---------------------------------------------------------------- command line helpers
-
-
-def build_parser_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the simulator options (``ihub sim``) to ``parser``."""
-    defaults = SimConfig()
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
-    )
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on (0 picks a free one)")
-    parser.add_argument("--assets", type=int, default=0, metavar="N", help="extra generated assets")
-    parser.add_argument("--latency", type=float, default=0.0, metavar="MS", help="added latency per API call")
-    parser.add_argument(
-        "--fault-rate", type=float, default=0.0, metavar="F", help="probability of an injected fault (0..1)"
-    )
-    parser.add_argument(
-        "--faults",
-        default=",".join(defaults.faults),
-        metavar="LIST",
-        help=f"comma-separated faults to draw from: {', '.join(FAULT_KINDS)}",
-    )
-    parser.add_argument(
-        "--max-page-size", type=int, default=defaults.max_page_size, metavar="N", help="largest page size"
-    )
-    parser.add_argument(
-        "--token-ttl", type=int, default=defaults.token_ttl, metavar="S", help="token lifetime"
-    )
-    parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help="seed of the demo data")
-    parser.add_argument("--client-id", default=None, metavar="ID", help="an extra client id (full scopes)")
-    parser.add_argument("--client-secret", default=None, metavar="S", help="the extra client's secret")
-    return parser
-
-
-def config_from_args(ns: argparse.Namespace) -> SimConfig:
-    """SimConfig from ``build_parser_args`` options; ValueError (one-line message) when invalid."""
-    faults = tuple(f.strip() for f in str(ns.faults).split(",") if f.strip())
-    unknown = [f for f in faults if f not in FAULT_KINDS]
-    if unknown:
-        raise ValueError(f"Unknown fault kind(s): {', '.join(unknown)} (use {', '.join(FAULT_KINDS)})")
-    if not 0.0 <= ns.fault_rate <= 1.0:
-        raise ValueError("--fault-rate must be between 0 and 1")
-    if ns.assets < 0:
-        raise ValueError("--assets must not be negative")
-    if ns.latency < 0:
-        raise ValueError("--latency must not be negative")
-    if ns.max_page_size < 1:
-        raise ValueError("--max-page-size must be at least 1")
-    if ns.token_ttl < 1:
-        raise ValueError("--token-ttl must be at least 1 second")
-    if bool(ns.client_id) != bool(ns.client_secret):
-        raise ValueError("--client-id and --client-secret go together")
-    config = SimConfig(
-        seed=ns.seed,
-        assets=ns.assets,
-        latency_ms=ns.latency,
-        fault_rate=ns.fault_rate,
-        faults=faults,
-        max_page_size=ns.max_page_size,
-        token_ttl=ns.token_ttl,
-    )
-    if ns.client_id:
-        config.clients = [
-            SimClient(ns.client_id, ns.client_secret, READ_SCOPES + WRITE_SCOPES),
-            *config.clients,
-        ]
-    return config
 
 
 def serve_forever(
