@@ -28,7 +28,7 @@ from tui.config.profiles import Profile
 from tui.config.secrets import Secret
 from tui.context import PaletteCommand
 from tui.errors import error_text
-from tui.messages import ConnectionState, Phase
+from tui.messages import AreaRequested, ConnectionState, Phase
 from tui.screens.base import AreaScreen
 from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import HelpScreen, help_sections
@@ -210,6 +210,12 @@ class IhubApp(App[None]):
 
     def action_switch_area(self, mode: str) -> None:
         self.switch_area(mode)
+
+    def open_area(self, mode: str, request: object | None = None) -> None:
+        """Switch to ``mode`` and post ``request`` to its screen (queued until the screen is mounted)."""
+        self.switch_area(mode)
+        if request is not None:
+            self.get_screen_stack(mode)[0].post_message(AreaRequested(request))
 
     def _area_screen(self) -> AreaScreen | None:
         """The current area's screen (under any dialog on top of it), or None."""

@@ -8,6 +8,7 @@ keeps its state. Nothing here imports Textual at run time.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -29,6 +30,19 @@ class PaletteCommand(NamedTuple):
     help: str
     callback: IgnoreReturnCallbackType
     discover: bool = True
+
+
+@dataclass(frozen=True)
+class ChartRequest:
+    """Ask the Time series area to chart variables of an aspect (``c`` in Assets, the palette).
+
+    ``variables`` empty means every numeric variable of the aspect; ``asset_name`` is for display only.
+    """
+
+    asset_id: str
+    aspect: str
+    variables: tuple[str, ...] = ()
+    asset_name: str = ""
 
 
 @runtime_checkable
@@ -64,6 +78,10 @@ class IhubContext(Protocol):
         ``Services.read_secret`` with the app's dialog: raises ``UnlockDeclined`` when the user closes the
         dialog, ``SecretNotStored`` when no secret is stored, and the store's own errors.
         """
+
+    def open_area(self, mode: str, request: object | None = None) -> None:
+        """Switch to the area ``mode`` (``tui/areas.py``) and hand it ``request`` (e.g. a ``ChartRequest``);
+        the area's ``AreaScreen.handle_request`` receives it once the screen is up."""
 
     def show_error(self, error: BaseException | str, *, title: str = "Error") -> None:
         """A one-line error notification; never a traceback."""

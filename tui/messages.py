@@ -39,3 +39,10 @@ class ConnectionChanged(Message):
     """Posted to every mode screen when the active profile or the connection state changes."""
 
     state: ConnectionState
+
+
+@dataclass
+class AreaRequested(Message):
+    """Posted to an area screen by ``IhubContext.open_area``: something to show (e.g. a ``ChartRequest``)."""
+
+    request: object

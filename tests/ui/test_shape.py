@@ -158,3 +158,31 @@ async def test_key_bar_click_runs_the_action(demo_app: IhubApp, settle) -> None:
         from tui.screens.help import HelpScreen
 
         assert isinstance(demo_app.screen, HelpScreen)
+
+
+async def test_open_area_hands_a_request_to_the_area_screen(demo_app: IhubApp, settle, recorder) -> None:
+    from tui.context import ChartRequest
+
+    seen: list[object] = []
+    async with demo_app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await settle(demo_app, pilot)
+        await pilot.press("1")
+        await settle(demo_app, pilot)
+        # An area that has not been shown yet receives the request once its screen is up.
+        request = ChartRequest("a1", "Vibration", ("rms",), asset_name="Pump 1")
+        original = AreaScreen.handle_request
+
+        def record(self: AreaScreen, req: object) -> None:
+            seen.append((self.area.mode, req))
+            original(self, req)
+
+        AreaScreen.handle_request = record  # type: ignore[method-assign]
+        try:
+            demo_app.open_area("certificates", request)
+            await settle(demo_app, pilot)
+        finally:
+            AreaScreen.handle_request = original  # type: ignore[method-assign]
+        assert demo_app.current_mode == "certificates"
+        assert seen == [("certificates", request)]
+        # An area that takes no requests says so plainly.
+        assert any("cannot open that" in n.message for n in recorder.notifications("warning"))

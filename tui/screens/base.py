@@ -8,7 +8,8 @@ An area subclasses it and writes ``compose_area`` (its content); the base screen
   app publishes a new state on ``ctx.connection_signal`` (handle it with ``on_connection_changed``),
 * runs blocking work (keyring, vault key derivation, heavy crypto) in a thread worker (``in_thread``),
 * turns a worker failure that nobody handled into one error notification, never a traceback,
-* offers its own palette commands (``palette_commands``), which the palette lists next to the app's.
+* offers its own palette commands (``palette_commands``), which the palette lists next to the app's,
+* receives what another area asks it to show (``ctx.open_area(mode, request)`` -> ``handle_request``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 
 from tui.areas import Area
 from tui.context import IhubContext, PaletteCommand
-from tui.messages import ConnectionChanged, ConnectionState
+from tui.messages import AreaRequested, ConnectionChanged, ConnectionState
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_bar import StatusBar
 
@@ -67,6 +68,15 @@ class AreaScreen(Screen[None]):
 
     def _connection_published(self, state: ConnectionState) -> None:
         self.post_message(ConnectionChanged(state))
+
+    # -- requests from other areas ---------------------------------------------------------------------
+    def on_area_requested(self, message: AreaRequested) -> None:
+        message.stop()
+        self.handle_request(message.request)
+
+    def handle_request(self, request: object) -> None:
+        """Show what another area asked for (``IhubContext.open_area``); areas that take requests override."""
+        self.notify(f"{self.area.title} cannot open that yet.", title=self.area.title, severity="warning")
 
     # -- palette ---------------------------------------------------------------------------------------
     def palette_commands(self) -> Iterable[PaletteCommand]:
