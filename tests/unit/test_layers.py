@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-UI_FREE = ("tui.api", "tui.config", "tui.pki", "tui.sim", "tui.services", "tui.errors", "tui.context")
+UI_FREE = (
+    "tui.api",
+    "tui.config",
+    "tui.pki",
+    "tui.sim",
+    "tui.flows",
+    "tui.services",
+    "tui.errors",
+    "tui.context",
+)
 
 
 def _modules(package: str) -> list[str]:
@@ -43,6 +52,7 @@ def _import_in_subprocess(modules: list[str]) -> dict[str, object]:
 def test_ui_free_layers_do_not_import_textual() -> None:
     modules = [m for package in UI_FREE for m in _modules(package)]
     assert "tui.api.client" in modules and "tui.api.auth" in modules
+    assert "tui.pki.lint" in modules and "tui.flows.certificates" in modules
     report = _import_in_subprocess(modules)
     assert report["textual"] == []
 
@@ -80,3 +90,20 @@ def test_import_contracts_hold() -> None:
     assert "0 broken" in result.stdout
     # Every contract named in the architecture notes is checked.
     assert result.stdout.count(" KEPT") >= 5
+
+
+def test_pki_uses_cryptography_only() -> None:
+    """tui.pki: cryptography and the standard library; no API client, config, simulator or network."""
+    report = _import_in_subprocess(_modules("tui.pki"))
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    assert [
+        m for m in loaded if m.startswith(("tui.api", "tui.config", "tui.sim", "tui.flows", "httpx"))
+    ] == []
+
+
+def test_flows_do_not_import_the_simulator() -> None:
+    report = _import_in_subprocess(_modules("tui.flows"))
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    assert [m for m in loaded if m.startswith(("tui.sim", "tui.app", "tui.screens", "tui.widgets"))] == []

@@ -487,6 +487,27 @@ class CaCertificate:
         return (self.status or "").upper() in C.CA_STATUS_VERIFIED
 
 
+def agent_credentials(data: Any) -> tuple[str | None, str | None]:
+    """``(certificate PEM, private key PEM)`` of a create-agent-certificate response, from the flat shape
+    (``publicKey``/``privateKey``, D:mqtt-agentcert) or ``credentials{certificatePem,privateKey}``
+    (MQTT-sample-new); either may be None. Reads only: it never fails on an odd body (reference 5.3)."""
+    if not isinstance(data, dict):
+        return None, None
+    nested = data.get(C.AGENT_F_CREDENTIALS)
+    creds = nested if isinstance(nested, dict) else {}
+
+    def pem(value: Any) -> str | None:
+        return value if isinstance(value, str) and value.strip() else None
+
+    cert = (
+        pem(data.get(C.AGENT_F_PUBLIC_KEY))
+        or pem(creds.get(C.AGENT_F_CERTIFICATE_PEM))
+        or pem(data.get(C.AGENT_F_CERTIFICATE_PEM))
+    )
+    key = pem(data.get(C.AGENT_F_PRIVATE_KEY)) or pem(creds.get(C.AGENT_F_PRIVATE_KEY))
+    return cert, key
+
+
 @dataclass(frozen=True)
 class AgentCertificate:
     id: str

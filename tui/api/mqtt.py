@@ -7,17 +7,30 @@ in the flat shape or under ``credentials``.
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from tui.api import contract as C
-from tui.api.errors import ResponseFormatError
-from tui.api.models import AgentCertificate, CaCertificate, Etag, etag_header
+from tui.api.errors import ApiError, ResponseFormatError
+from tui.api.models import AgentCertificate, CaCertificate, Etag, agent_credentials, etag_header
 
 if TYPE_CHECKING:
     from tui.api.client import ApiClient
 
 AGENT_NAME_RE = re.compile(rf"^[A-Za-z0-9_.-]{{1,{C.AGENT_NAME_MAX}}}$")
+
+
+def is_ca_limit_error(exc: BaseException) -> bool:
+    """The service refused an upload because the CA certificate limit is reached: ``400`` with the code
+    ``C.CA_LIMIT_CODE`` (5.3), or the listed variant ``409`` / another code that names the limit."""
+    if not isinstance(exc, ApiError) or exc.status not in (400, 409):
+        return False
+    if exc.code == C.CA_LIMIT_CODE:
+        return True
+    text = f"{exc.code or ''} {exc.message or ''}".lower()
+    return "limit" in text and ("ca" in text or "certificate" in text)
 
 
 class MqttCertificates:
@@ -96,8 +109,20 @@ class MqttCertificates:
     async def get_agent_cert(self, cert_id: str) -> AgentCertificate:
         return AgentCertificate.from_json(await self._c.get_json(C.MQTT_AGENT_CERT.format(id=cert_id)))
 
-    async def create_agent_cert(self, name: str, owner: str | None = None) -> AgentCertificate:
-        """Create an auto-generated agent certificate. The private key is returned only here: store it."""
+    async def create_agent_cert(
+        self,
+        name: str,
+        owner: str | None = None,
+        *,
+        keep: Callable[[str | None, str], Awaitable[object] | object] | None = None,
+    ) -> AgentCertificate:
+        """Create an auto-generated agent certificate (``POST /agentCertificates``, reference 5.1, 5.3).
+
+        The private key is returned only in this response. ``keep(certificate_pem, private_key_pem)`` is
+        called (and awaited if it returns an awaitable) with the PEMs of either response shape **before**
+        the response is parsed any further, so a response the model cannot read still has its key saved;
+        if ``keep`` raises, the error propagates. ``ResponseFormatError`` when the response holds no key.
+        """
         if not AGENT_NAME_RE.match(name):
             raise ValueError(
                 f"the agent name must be 1 to {C.AGENT_NAME_MAX} letters, digits, '_', '-' or '.'"
@@ -108,10 +133,14 @@ class MqttCertificates:
         data = await self._c.send_json(
             "POST", C.MQTT_AGENT_CERTS, json=body, expected=C.AGENT_CREATE_STATUSES
         )
-        cert = AgentCertificate.from_json(data)
-        if not cert.private_key:
+        certificate_pem, private_key = agent_credentials(data)
+        if not private_key:
             raise ResponseFormatError("the agent certificate response holds no private key")
-        return cert
+        if keep is not None:
+            kept = keep(certificate_pem, private_key)
+            if inspect.isawaitable(kept):
+                await kept
+        return AgentCertificate.from_json(data)
 
     async def delete_agent_cert(self, cert_id: str) -> None:
         await self._c.request(

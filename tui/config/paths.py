@@ -49,6 +49,11 @@ class AppPaths:
         return self.data_dir / "vault.json"
 
     @property
+    def pki_dir(self) -> Path:
+        """CA private keys kept by ihub, one folder per tenant (``tui.pki.keystore``)."""
+        return self.data_dir / "pki"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "ihub.log"
 

@@ -378,6 +378,19 @@ class SecretStore:
                 return Secret(value, StoreKind.VAULT) if value else None
             return None
 
+    def get_stored(self, name: str) -> Secret | None:
+        """The value stored under ``name`` in the keyring, the vault or this session, ignoring
+        ``IHUB_CLIENT_SECRET``: for ihub's own entries (e.g. the CA key passphrase of a tenant, see
+        ``tui.config.ca_passphrase``), whose names contain ``:`` and so never clash with a profile.
+
+        Raises ``VaultLockedError`` / ``KeyringUnavailableError`` like ``get``.
+        """
+        with self._lock:
+            kind = self.where(name)
+            if kind is None or kind is StoreKind.ENV:
+                return None
+            return self._stored_value(name, kind)
+
     def where(self, profile_name: str) -> StoreKind | None:
         """Where ``profile_name``'s secret is kept (``ENV``: expected in ``IHUB_CLIENT_SECRET``)."""
         with self._lock:
