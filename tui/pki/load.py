@@ -369,8 +369,10 @@ def _private_key_from_pem(pem: bytes, passphrase: Passphrase, label: str, encryp
         raise InputError(f"{label} is not a valid private key") from None
     except UnsupportedAlgorithm:
         raise InputError(f"{label} uses a key algorithm or cipher this tool cannot read") from None
-    except ValueError as exc:
-        if encrypted and _is_password_error(exc):
+    except ValueError:
+        if encrypted:
+            # A wrong passphrase may decrypt to garbage with valid padding: the parse then fails, not the
+            # decryption. With an encrypted key and a passphrase, both mean the same to the user.
             raise WrongPassphraseError(f"{label}: the passphrase does not decrypt the private key") from None
         raise InputError(f"{label} is not a valid private key (damaged or cut off)") from None
 
@@ -433,11 +435,22 @@ def _der_private_key(der: bytes, passphrase: Passphrase, what: str) -> PrivateKe
         except _PARSE_ERRORS:
             return None
     except ValueError as exc:
-        if password is not None and _is_password_error(exc):
+        if password is not None and (_is_password_error(exc) or _is_encrypted_der(der)):
             raise WrongPassphraseError(f"{what}: the passphrase does not decrypt the private key") from None
         return None
     except UnsupportedAlgorithm:
         return None
+
+
+def _is_encrypted_der(der: bytes) -> bool:
+    """True for an encrypted PKCS#8 structure (asking without a password says "encrypted")."""
+    try:
+        serialization.load_der_private_key(der, None)
+    except TypeError:
+        return True
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return False
 
 
 # ---------------------------------------------------------------------------------- typed loaders
