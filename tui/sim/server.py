@@ -28,6 +28,7 @@ from tui.sim.config import (
     SimConfig,
 )
 from tui.sim.faults import WireDropAdapter
+from tui.sim.signals import warm_up
 
 FAULT_KINDS = ("429", "500", "503", "drop")
 
@@ -111,6 +112,11 @@ class SimServer:
             target=lambda: asyncio.run(server.serve(sockets=[sock])), name="ihub-sim", daemon=True
         )
         self._thread.start()
+        aspect_types = self.app.state.tenant.aspect_types.values()
+        periods = [t.sample_period_s for t in aspect_types if t.category == "dynamic"]
+        threading.Thread(
+            target=warm_up, args=(periods, lambda: not self.running), name="ihub-sim-warm-up", daemon=True
+        ).start()
         deadline = time.monotonic() + timeout
         while not server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
