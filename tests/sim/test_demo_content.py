@@ -4,43 +4,17 @@ time zones, static values of every data type, type chains, aspects and the varia
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import httpx
 import pytest
 
+from tests.sim.conftest import AssetApi, serve
 from tui.sim.app import create_app
 from tui.sim.config import SimConfig
 from tui.sim.signals import parse_time
 from tui.sim.tenant import WIDE_MAX, build_tenant
-from tui.sim.transport import sim_transport
 
 AM = "/api/assetmanagement/v3"
 ALL_TYPES = {"DOUBLE", "INT", "LONG", "BOOLEAN", "STRING", "TIMESTAMP", "BIG_STRING"}
-
-
-class Am:
-    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    async def get(self, path: str, **params: Any) -> dict[str, Any]:
-        response = await self.client.get(AM + path, params=params, headers=self.headers)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def assets(self, filter_: dict[str, Any], **params: Any) -> list[dict[str, Any]]:
-        body = await self.get("/assets", filter=json.dumps(filter_), size=2000, **params)
-        return body.get("_embedded", {}).get("assets", [])
-
-    async def one(self, name: str, **params: Any) -> dict[str, Any]:
-        (asset,) = await self.assets({"name": name}, **params)
-        return asset
-
-
-@pytest.fixture
-def am(raw_client: httpx.AsyncClient, auth_headers: dict[str, str]) -> Am:
-    return Am(raw_client, auth_headers)
 
 
 # ---------------------------------------------------------------- the generated area
@@ -57,17 +31,10 @@ def test_wide_node_rule(total: int, wide: int) -> None:
 
 
 async def test_ten_thousand_children_page_in_order(sim_clock) -> None:
-    app = create_app(SimConfig(clock=sim_clock, assets=20_000))
-    client_cfg = app.state.config.clients[0]
-    async with httpx.AsyncClient(transport=sim_transport(app), base_url="http://sim.test") as client:
-        token = await client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(client_cfg.client_id, client_cfg.client_secret),
-        )
-        am = Am(client, {"Authorization": f"Bearer {token.json()['access_token']}"})
+    async with serve(create_app(SimConfig(clock=sim_clock, assets=20_000))) as (client, headers):
+        am = AssetApi(client, headers)
         wide = await am.one("Wide")
-        last = await am.get("/assets", filter=json.dumps({"parentId": wide["assetId"]}), size=200, page=49)
+        last = await am.json("/assets", filter=json.dumps({"parentId": wide["assetId"]}), size=200, page=49)
         assert last["page"] == {"size": 200, "totalElements": 10_000, "totalPages": 50, "number": 49}
         names = [a["name"] for a in last["_embedded"]["assets"]]
         assert names[0] == "Sensor W09800" and names[-1] == "Sensor W09999"
@@ -97,7 +64,7 @@ def test_sites_halls_and_machines_have_locations_and_time_zones() -> None:
     assert chicago_pumps and all(a.timezone == "America/Chicago" for a in chicago_pumps)
 
 
-async def test_pump_details_as_the_assets_screen_reads_them(am: Am) -> None:
+async def test_pump_details_as_the_assets_screen_reads_them(am: AssetApi) -> None:
     pump = await am.one("Pump ER-1104")
     assert pump["timezone"] == "Europe/Berlin" and pump["twinType"] == "performance"
     assert pump["location"]["locality"] == "Erlangen"
@@ -129,9 +96,9 @@ def _check_value(data_type: str, value: str) -> None:
         assert isinstance(value, str)
 
 
-async def test_static_values_match_their_declared_types(am: Am) -> None:
+async def test_static_values_match_their_declared_types(am: AssetApi) -> None:
     pump = await am.one("Pump ER-1104")
-    aspects = (await am.get(f"/assets/{pump['assetId']}/aspects"))["_embedded"]["aspects"]
+    aspects = (await am.json(f"/assets/{pump['assetId']}/aspects"))["_embedded"]["aspects"]
     declared = {(a["name"], v["name"]): v["dataType"] for a in aspects for v in a["variables"]}
     seen_types = set()
     for aspect in pump["aspects"]:
@@ -163,8 +130,8 @@ def test_static_values_differ_between_machines_but_not_between_builds() -> None:
 # ---------------------------------------------------------------- types
 
 
-async def test_aspect_types_cover_every_data_type_with_units_and_quality_codes(am: Am) -> None:
-    types = (await am.get("/aspecttypes", size=200))["_embedded"]["aspectTypes"]
+async def test_aspect_types_cover_every_data_type_with_units_and_quality_codes(am: AssetApi) -> None:
+    types = (await am.json("/aspecttypes", size=200))["_embedded"]["aspectTypes"]
     variables = [(t, v) for t in types for v in t["variables"]]
     assert {v["dataType"] for _t, v in variables} == ALL_TYPES
     assert all(t["category"] == "dynamic" for t, v in variables if v["dataType"] == "BIG_STRING")
@@ -180,15 +147,15 @@ async def test_aspect_types_cover_every_data_type_with_units_and_quality_codes(a
     ]
 
 
-async def test_asset_type_chain_and_has_type(am: Am) -> None:
+async def test_asset_type_chain_and_has_type(am: AssetApi) -> None:
     chain = []
     type_id: str | None = "demo.DosingPump"
     while type_id:
-        asset_type = await am.get(f"/assettypes/{type_id}")
+        asset_type = await am.json(f"/assettypes/{type_id}")
         chain.append(asset_type["id"])
         type_id = asset_type["parentTypeId"]
     assert chain == ["demo.DosingPump", "demo.Pump", "demo.Machine", "core.basicdevice", "core.basicasset"]
-    dosing = await am.get("/assettypes/demo.DosingPump", exploded="true")
+    dosing = await am.json("/assettypes/demo.DosingPump", exploded="true")
     assert [v["name"] for v in dosing["variables"]] == ["criticality", "ratedFlow", "maxStrokeRate", "medium"]
     assert "Vibration" in [a["name"] for a in dosing["aspects"]]
     pumps = {a["name"] for a in await am.assets({"hasType": "demo.Pump"})}
@@ -196,9 +163,9 @@ async def test_asset_type_chain_and_has_type(am: Am) -> None:
     assert "Pump ER-11D" not in {a["name"] for a in await am.assets({"typeId": "demo.Pump"})}
 
 
-async def test_variables_endpoint_lists_type_and_aspect_variables(am: Am) -> None:
+async def test_variables_endpoint_lists_type_and_aspect_variables(am: AssetApi) -> None:
     pump = await am.one("Pump ER-11D")
-    body = await am.get(f"/assets/{pump['assetId']}/variables", size=200)
+    body = await am.json(f"/assets/{pump['assetId']}/variables", size=200)
     rows = {v["name"]: v for v in body["_embedded"]["variables"]}
     assert {"criticality", "ratedFlow", "maxStrokeRate", "medium"} <= set(rows)
     assert rows["Vibration.velocityRms"]["unit"] == "mm/s"
@@ -211,12 +178,12 @@ async def test_variables_endpoint_lists_type_and_aspect_variables(am: Am) -> Non
 # ---------------------------------------------------------------- soft delete
 
 
-async def test_soft_deleted_assets_are_gone_one_by_one_but_found_by_the_deleted_filter(am: Am) -> None:
+async def test_soft_deleted_assets_are_gone_one_by_one_but_found_by_the_deleted_filter(am: AssetApi) -> None:
     (retired,) = await am.assets({"name": "Retired Pump ER-0", "deleted": {"after": "2000-01-01T00:00:00Z"}})
     assert retired["deleted"] == "2024-03-15T08:00:00.000Z"
     asset_id = retired["assetId"]
     for path in (f"/assets/{asset_id}", f"/assets/{asset_id}/aspects", f"/assets/{asset_id}/variables"):
-        response = await am.client.get(AM + path, headers=am.headers)
+        response = await am.get(path)
         assert response.status_code == 404, path
     patch = await am.client.patch(
         f"{AM}/assets/{asset_id}", json={"name": "x"}, headers={**am.headers, "If-Match": "0"}

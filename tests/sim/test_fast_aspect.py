@@ -6,12 +6,12 @@ from __future__ import annotations
 import httpx
 from starlette.applications import Starlette
 
+from tests.sim.conftest import serve
 from tui.sim.app import create_app
 from tui.sim.config import SimConfig
 from tui.sim.model import Asset
 from tui.sim.routes.timeseries import signal_for
 from tui.sim.signals import DAY_MS, format_time, parse_time
-from tui.sim.transport import sim_transport
 
 NOW = 1714564800_000  # tests/sim/conftest.py: 2024-05-01T12:00:00Z
 TS = "/api/iottimeseries/v3/timeseries"
@@ -26,6 +26,15 @@ def pump(app: Starlette, name: str = "Pump ER-1104") -> Asset:
 def signal(app: Starlette, asset: Asset):
     aspect_type = app.state.tenant.aspect_types["demo.PumpVibration"]
     return signal_for(app.state.config, asset.assetId, "Vibration", aspect_type)
+
+
+async def aggregates(
+    client: httpx.AsyncClient, headers: dict, asset: Asset, start: int, end: int, **params: str
+) -> httpx.Response:
+    """Aggregates v4 of the asset's Vibration aspect over [start, end)."""
+    query = {"assetId": asset.assetId, "aspectName": "Vibration", "from": format_time(start)}
+    query |= {"to": format_time(end), **params}
+    return await client.get(AGG, params=query, headers=headers)
 
 
 async def read_all(client: httpx.AsyncClient, headers: dict, url: str, params: dict) -> tuple[list, int]:
@@ -89,51 +98,31 @@ async def test_thirty_days_answer_without_storage(sim_app, raw_client, auth_head
     body = first.json()
     assert len(body) == 2000
     assert f"from={body[-1]['_time']}".replace(":", "%3A") in first.headers["link"]
-    daily = await raw_client.get(
-        AGG,
-        params={
-            "assetId": asset.assetId,
-            "aspectName": "Vibration",
-            "from": format_time(start),
-            "to": format_time(end),
-            "intervalUnit": "day",
-            "intervalValue": "1",
-            "select": "velocityRms",
-        },
-        headers=auth_headers,
-    )
+    daily_params = {"intervalUnit": "day", "intervalValue": "1", "select": "velocityRms"}
+    daily = await aggregates(raw_client, auth_headers, asset, start, end, **daily_params)
     assert daily.status_code == 200
-    aggregates = daily.json()["aggregates"]
-    assert len(aggregates) == 30
+    days = daily.json()["aggregates"]
+    assert len(days) == 30
     counts = sum(
         a["velocityRms"]["countgood"] + a["velocityRms"]["countuncertain"] + a["velocityRms"]["countbad"]
-        for a in aggregates
+        for a in days
     )
     gap_seconds = sum(sig.chunk for c in range(start // sig.chunk_ms, end // sig.chunk_ms) if sig.in_gap(c))
     assert counts == 30 * 86_400 - gap_seconds > 2_500_000
-    assert all(a["velocityRms"]["countbad"] > 0 for a in aggregates)  # quality codes at 1 Hz too
+    assert all(a["velocityRms"]["countbad"] > 0 for a in days)  # quality codes at 1 Hz too
 
 
 async def test_two_minute_aggregates_match_the_raw_seconds(sim_app, raw_client, auth_headers) -> None:
     asset = pump(sim_app)
     start = DAY_START + 8 * 3_600_000
     end = start + 3_600_000
-    response = await raw_client.get(
-        AGG,
-        params={
-            "assetId": asset.assetId,
-            "aspectName": "Vibration",
-            "from": format_time(start),
-            "to": format_time(end),
-            "intervalUnit": "minute",
-            "intervalValue": "2",
-        },
-        headers=auth_headers,
+    response = await aggregates(
+        raw_client, auth_headers, asset, start, end, intervalUnit="minute", intervalValue="2"
     )
-    aggregates = response.json()["aggregates"]
+    buckets = response.json()["aggregates"]
     params = {"from": format_time(start - 1), "to": format_time(end - 1)}
     records, _pages = await read_all(raw_client, auth_headers, f"{TS}/{asset.assetId}/Vibration", params)
-    for bucket in aggregates:
+    for bucket in buckets:
         lo, hi = parse_time(bucket["starttime"]), parse_time(bucket["endtime"])
         assert hi - lo == 120_000
         values = [r["velocityRms"] for r in records if lo <= parse_time(r["_time"]) < hi]
@@ -147,12 +136,8 @@ async def test_two_minute_aggregates_match_the_raw_seconds(sim_app, raw_client, 
             "accelerationPeak",
             "bearingTemperature",
         }
-    assert len(aggregates) >= 25
-    not_numeric = await raw_client.get(
-        AGG,
-        params={"assetId": asset.assetId, "aspectName": "Vibration", "select": "zone"},
-        headers=auth_headers,
-    )
+    assert len(buckets) >= 25
+    not_numeric = await aggregates(raw_client, auth_headers, asset, start, end, select="zone")
     assert not_numeric.status_code == 400
 
 
@@ -188,17 +173,11 @@ async def test_the_fast_aspect_is_deterministic(sim_clock) -> None:
     bodies = []
     for _ in range(2):
         app = create_app(SimConfig(clock=sim_clock))
-        cfg = app.state.config.clients[0]
-        async with httpx.AsyncClient(transport=sim_transport(app), base_url="http://sim.test") as client:
-            token = await client.post(
-                "/oauth/token",
-                data={"grant_type": "client_credentials"},
-                auth=(cfg.client_id, cfg.client_secret),
-            )
+        async with serve(app) as (client, headers):
             response = await client.get(
                 f"{TS}/{pump(app, 'Pump CH-11D').assetId}/Vibration",
                 params={"from": format_time(DAY_START), "to": format_time(DAY_START + 3_600_000)},
-                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+                headers=headers,
             )
             bodies.append(response.content)
     assert bodies[0] == bodies[1] and bodies[0].count(b"_time") == 2000

@@ -3,42 +3,14 @@ owner as tenantId and the owner's types; assets the demo tenant shares out (SHAR
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-import httpx
-import pytest
+from tests.sim.conftest import AssetApi
 
 AM = "/api/assetmanagement/v3"
 TS = "/api/iottimeseries/v3/timeseries"
 SHARED = {"includeShared": "true"}
 
 
-class Am:
-    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(AM + path, params=params, headers=self.headers)
-
-    async def names(self, filter_: dict[str, Any], **params: Any) -> list[str]:
-        response = await self.get("/assets", filter=json.dumps(filter_), size=2000, **params)
-        assert response.status_code == 200, response.text
-        return [a["name"] for a in response.json().get("_embedded", {}).get("assets", [])]
-
-    async def one(self, name: str, **params: Any) -> dict[str, Any]:
-        response = await self.get("/assets", filter=json.dumps({"name": name}), **params)
-        (asset,) = response.json()["_embedded"]["assets"]
-        return asset
-
-
-@pytest.fixture
-def am(raw_client: httpx.AsyncClient, auth_headers: dict[str, str]) -> Am:
-    return Am(raw_client, auth_headers)
-
-
-async def test_received_assets_only_with_include_shared(am: Am) -> None:
+async def test_received_assets_only_with_include_shared(am: AssetApi) -> None:
     root = (await am.get("/assets/root")).json()
     assert await am.names({"parentId": root["assetId"]}) == ["Chengdu", "Chicago", "Erlangen"]
     assert await am.names({"parentId": root["assetId"]}, **SHARED) == [
@@ -53,7 +25,7 @@ async def test_received_assets_only_with_include_shared(am: Am) -> None:
     assert with_shared - everything == 5
 
 
-async def test_received_asset_carries_owner_mode_and_owner_types(am: Am) -> None:
+async def test_received_asset_carries_owner_mode_and_owner_types(am: AssetApi) -> None:
     leased = await am.one("Leased Pump 2", **SHARED)
     assert leased["sharing"] == {"modes": ["RECEIVER"]}
     assert leased["tenantId"] == "supplier" and leased["typeId"] == "supplier.LeasedPump"
@@ -78,7 +50,7 @@ async def test_received_asset_carries_owner_mode_and_owner_types(am: Am) -> None
     assert await am.names({"hasType": "supplier.LeasedMachine"}) == []
 
 
-async def test_received_types_only_with_include_shared(am: Am) -> None:
+async def test_received_types_only_with_include_shared(am: AssetApi) -> None:
     for path, key, type_id in (
         ("/assettypes", "assetTypes", "supplier.LeasedPump"),
         ("/aspecttypes", "aspectTypes", "utility.GridPower"),
@@ -95,7 +67,7 @@ async def test_received_types_only_with_include_shared(am: Am) -> None:
         assert (await am.get(f"{path}/{type_id}", **SHARED)).status_code == 200
 
 
-async def test_received_assets_are_read_only(am: Am) -> None:
+async def test_received_assets_are_read_only(am: AssetApi) -> None:
     leased = await am.one("Leased Pump 2", **SHARED)
     path = f"{AM}/assets/{leased['assetId']}"
     headers = {**am.headers, "If-Match": str(leased["etag"])}
@@ -122,7 +94,7 @@ async def test_received_assets_are_read_only(am: Am) -> None:
     assert instance.status_code == 400
 
 
-async def test_received_time_series_are_readable_not_writable(am: Am) -> None:
+async def test_received_time_series_are_readable_not_writable(am: AssetApi) -> None:
     grid = await am.one("Grid Connection ER", **SHARED)
     url = f"{TS}/{grid['assetId']}/Grid"
     latest = await am.client.get(url, params={"latestValue": "true"}, headers=am.headers)
@@ -140,7 +112,7 @@ async def test_received_time_series_are_readable_not_writable(am: Am) -> None:
     assert delete.status_code == 403
 
 
-async def test_asset_shared_out_is_marked_sharer_and_stays_writable(am: Am) -> None:
+async def test_asset_shared_out_is_marked_sharer_and_stays_writable(am: AssetApi) -> None:
     hall = await am.one("Hall CH1")
     assert hall["sharing"] == {"modes": ["SHARER"]} and hall["tenantId"] == "demo"
     patched = await am.client.patch(

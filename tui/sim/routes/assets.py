@@ -222,10 +222,6 @@ def _parent_path(state: TenantState, parent_id: str | None) -> list[dict[str, st
     return memo.get(parent_id, known)
 
 
-def _hierarchy_path(state: TenantState, asset: Asset) -> list[dict[str, str]]:
-    return _parent_path(state, asset.parentId)
-
-
 def asset_resource(state: TenantState, asset: Asset, base: str) -> dict[str, Any]:
     """The ``AssetResourceWithHierarchyPath`` of reference 2.4.
 
