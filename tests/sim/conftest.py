@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -73,3 +76,45 @@ async def auth_headers(raw_client: httpx.AsyncClient) -> dict[str, str]:
 async def readonly_headers(raw_client: httpx.AsyncClient) -> dict[str, str]:
     token = await fetch_token(raw_client, DEMO_READONLY_CLIENT_ID, DEMO_READONLY_CLIENT_SECRET)
     return {"Authorization": f"Bearer {token}"}
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """An in-process client of ``app`` and the full-scope demo client's ``Authorization`` header."""
+    async with httpx.AsyncClient(transport=sim_transport(app), base_url=BASE_URL) as client:
+        token = await fetch_token(client, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        yield client, {"Authorization": f"Bearer {token}"}
+
+
+class AssetApi:
+    """Asset Management v3 reads with the demo token (``am`` fixture; test_assets.py has its own)."""
+
+    PREFIX = "/api/assetmanagement/v3"
+
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(self.PREFIX + path, params=params, headers=self.headers)
+
+    async def json(self, path: str, **params: Any) -> dict[str, Any]:
+        response = await self.get(path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def assets(self, filter_: dict[str, Any], **params: Any) -> list[dict[str, Any]]:
+        body = await self.json("/assets", filter=json.dumps(filter_), size=2000, **params)
+        return body.get("_embedded", {}).get("assets", [])
+
+    async def names(self, filter_: dict[str, Any], **params: Any) -> list[str]:
+        return [a["name"] for a in await self.assets(filter_, **params)]
+
+    async def one(self, name: str, **params: Any) -> dict[str, Any]:
+        (asset,) = await self.assets({"name": name}, **params)
+        return asset
+
+
+@pytest.fixture
+def am(raw_client: httpx.AsyncClient, auth_headers: dict[str, str]) -> AssetApi:
+    return AssetApi(raw_client, auth_headers)

@@ -407,8 +407,15 @@ async def test_asset_aspects_and_variables(am: Am) -> None:
     pump = await am.one("Pump ER-1104")
     aspects = (await am.get(f"/assets/{pump['assetId']}/aspects")).json()
     items = aspects["_embedded"]["aspects"]
-    assert [a["name"] for a in items] == ["Nameplate", "Energy", "PumpData"]
-    pump_data = items[2]
+    assert [a["name"] for a in items] == [
+        "Nameplate",
+        "Energy",
+        "Maintenance",
+        "Diagnostics",
+        "PumpData",
+        "Vibration",
+    ]
+    pump_data = items[4]
     assert pump_data["category"] == "dynamic" and pump_data["holderAssetId"] == pump["assetId"]
     flow = pump_data["variables"][0]
     assert flow == {
@@ -420,8 +427,8 @@ async def test_asset_aspects_and_variables(am: Am) -> None:
         "defaultValue": None,
         "qualityCode": True,
     }
-    paged = (await am.get(f"/assets/{pump['assetId']}/aspects", size=2, page=1)).json()
-    assert [a["name"] for a in paged["_embedded"]["aspects"]] == ["PumpData"]
+    paged = (await am.get(f"/assets/{pump['assetId']}/aspects", size=4, page=1)).json()
+    assert [a["name"] for a in paged["_embedded"]["aspects"]] == ["PumpData", "Vibration"]
     variables = (await am.get(f"/assets/{pump['assetId']}/variables", size=100)).json()
     names = [v["name"] for v in variables["_embedded"]["variables"]]
     assert names[0] == "criticality" and "PumpData.flow" in names and "Nameplate.serial" in names
@@ -435,7 +442,7 @@ async def test_aspect_type_list_get_create_update_delete(am: Am) -> None:
     ids = [t["id"] for t in listing["_embedded"]["aspectTypes"]]
     assert "demo.PumpData" in ids and "demo.Nameplate" in ids
     dynamic = (await am.get("/aspecttypes", filter=json.dumps({"category": "static"}))).json()
-    assert [t["id"] for t in dynamic["_embedded"]["aspectTypes"]] == ["demo.Nameplate"]
+    assert [t["id"] for t in dynamic["_embedded"]["aspectTypes"]] == ["demo.Maintenance", "demo.Nameplate"]
     one = (await am.get("/aspecttypes/demo.MotorData")).json()
     assert [v["unit"] for v in one["variables"]] == ["rpm", "A", "C", "mm/s"]
 
@@ -467,10 +474,17 @@ async def test_aspect_type_list_get_create_update_delete(am: Am) -> None:
 
 async def test_asset_type_exploded_create_and_delete_rules(am: Am) -> None:
     plain = (await am.get("/assettypes/demo.Pump")).json()
-    assert [a["name"] for a in plain["aspects"]] == ["PumpData"]
+    assert [a["name"] for a in plain["aspects"]] == ["PumpData", "Vibration"]
     assert plain["aspects"][0]["aspectType"]["id"] == "demo.PumpData"
     exploded = (await am.get("/assettypes/demo.Pump", exploded="true")).json()
-    assert [a["name"] for a in exploded["aspects"]] == ["Nameplate", "Energy", "PumpData"]
+    assert [a["name"] for a in exploded["aspects"]] == [
+        "Nameplate",
+        "Energy",
+        "Maintenance",
+        "Diagnostics",
+        "PumpData",
+        "Vibration",
+    ]
     assert "origin" in exploded["aspects"][0]["_links"]
     listing = (
         await am.get("/assettypes", filter=json.dumps({"parentTypeId": "demo.Machine"}), size=50)
@@ -540,7 +554,7 @@ async def test_large_tenant_answers_children_listing(sim_clock) -> None:
         am = Am(client, {"Authorization": f"Bearer {token.json()['access_token']}"})
         wide = await am.one("Wide")
         body = await am.list({"parentId": wide["assetId"]}, size=200, page=3)
-        assert body["page"]["totalElements"] == 5000
+        assert body["page"]["totalElements"] == 10_000
         names = [a["name"] for a in body["_embedded"]["assets"]]
         assert names[0] == "Sensor W00600" and names == sorted(names)
         generated = await am.one("Generated")

@@ -242,3 +242,70 @@ def test_parse_time_rejects_garbage(text: str) -> None:
 def test_short_time_format() -> None:
     assert format_time_short(parse_time("2024-03-01T10:00:00Z")) == "2024-03-01T10:00:00Z"
     assert format_time_short(parse_time("2024-03-01T10:00:00.250Z")) == "2024-03-01T10:00:00.250Z"
+
+
+VIBRATION = [
+    VariableSpec("velocityRms", "DOUBLE", "mm/s", True),
+    VariableSpec("zone", "STRING", length=1),
+    VariableSpec("alarm", "BOOLEAN"),
+    VariableSpec("message", "BIG_STRING", length=60),
+]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(NOW - DAY_MS, NOW), (NOW - 1, NOW), (NOW - 601_000, NOW - 599_500), (NOW - 3_000_123, NOW - 1_000_001)],
+)
+def test_chunked_records_equal_sample_by_sample_records(start: int, end: int, descending: bool) -> None:
+    """``records`` builds chunk by chunk; it must give exactly what ``record_at`` gives per grid index."""
+    sig = AspectSignal(42, ASSET_A, "Vibration", VIBRATION, 1)
+    expected = []
+    indices = sig.indices(start, end)
+    for i in reversed(indices) if descending else indices:
+        record = sig.record_at(i)
+        if record is not None:
+            expected.append((i * 1000, record))
+    assert list(sig.records(start, end, descending)) == expected
+
+
+def test_one_hertz_kinds() -> None:
+    sig = AspectSignal(42, ASSET_A, "Vibration", VIBRATION, 1)
+    records = [r for _t, r in sig.records(NOW - DAY_MS, NOW)]
+    assert len(records) > 80_000
+    assert {r["zone"] for r in records} == {"A", "B", "C", "D"}
+    assert all(r["alarm"] == (r["zone"] == "D") for r in records)
+    share_d = sum(r["alarm"] for r in records) / len(records)
+    assert 0.0 < share_d < 0.08
+    assert all(len(r["message"]) <= 60 for r in records)
+    assert 0.5 < statistics.fmean(r["velocityRms"] for r in records) < 5
+
+
+def test_time_format_matches_datetime_formatting() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for ms in (0, 1, 999, 59_999, 60_000, -1, -60_001, NOW + 123, 253_402_300_799_999, 951_782_400_000):
+        dt = epoch + timedelta(milliseconds=ms)
+        assert format_time(ms) == f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+
+
+def test_warm_up_builds_the_patterns_ahead_and_stops_when_asked() -> None:
+    from tui.sim.signals import PATTERNS, chunk_size, pattern, warm_up
+
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    before = pattern.cache_info().misses
+    warm_up([1], stop, pause_s=0)
+    assert len(asked) == 4 and pattern.cache_info().misses - before <= 3
+    size = chunk_size(7)
+    before = pattern.cache_info().misses
+    warm_up([7], pause_s=0)
+    assert pattern.cache_info().misses - before == PATTERNS
+    hits = pattern.cache_info().hits
+    pattern(size, PATTERNS - 1)
+    assert pattern.cache_info().hits == hits + 1

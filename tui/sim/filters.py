@@ -364,11 +364,15 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, str(value))
 
 
-def page_url(request: Request, page: int, size: int) -> str:
+def _page_url_prefix(request: Request) -> str:
+    """The request URL without ``page``/``size``, ready for ``page=…&size=…`` to be appended."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "size")]
-    params += [("page", str(page)), ("size", str(size))]
     base = str(request.url.replace(query="")).rstrip()
-    return f"{base}?{urlencode(params)}"
+    return f"{base}?{urlencode(params)}&" if params else f"{base}?"
+
+
+def page_url(request: Request, page: int, size: int) -> str:
+    return f"{_page_url_prefix(request)}page={page}&size={size}"
 
 
 def hal_page(
@@ -376,15 +380,16 @@ def hal_page(
 ) -> dict[str, Any]:
     """The HAL envelope of 2.2 with the ``_links`` of section 7; ``_embedded`` omitted when empty."""
     total_pages = math.ceil(total / size) if size else 0
+    prefix = _page_url_prefix(request)
     links: dict[str, Any] = {
-        "self": {"href": page_url(request, page, size)},
-        "first": {"href": page_url(request, 0, size)},
-        "last": {"href": page_url(request, max(total_pages - 1, 0), size)},
+        "self": {"href": f"{prefix}page={page}&size={size}"},
+        "first": {"href": f"{prefix}page=0&size={size}"},
+        "last": {"href": f"{prefix}page={max(total_pages - 1, 0)}&size={size}"},
     }
     if page > 0:
-        links["prev"] = {"href": page_url(request, min(page - 1, max(total_pages - 1, 0)), size)}
+        links["prev"] = {"href": f"{prefix}page={min(page - 1, max(total_pages - 1, 0))}&size={size}"}
     if page < total_pages - 1:
-        links["next"] = {"href": page_url(request, page + 1, size)}
+        links["next"] = {"href": f"{prefix}page={page + 1}&size={size}"}
     body: dict[str, Any] = {}
     if items:
         body["_embedded"] = {key: items}

@@ -37,6 +37,9 @@ class AspectType:
     etag: int = 0
     # Seconds between samples of the synthetic time series for dynamic aspects.
     sample_period_s: int = 60
+    # True for a type received from another tenant (its id carries that tenant's prefix): visible only
+    # with includeShared=true, sharing mode RECEIVER, read-only.
+    shared: bool = False
 
 
 @dataclass(slots=True)
@@ -56,6 +59,7 @@ class AssetType:
     variables: list[VariableDef] = field(default_factory=list)
     scope: str = "private"
     etag: int = 0
+    shared: bool = False  # received from another tenant (see AspectType.shared)
 
 
 @dataclass(slots=True)
@@ -75,9 +79,22 @@ class Asset:
     aspects: list[dict[str, Any]] = field(default_factory=list)
     etag: int = 0
     deleted: str | None = None
-    # True for assets shared into this tenant (visible only with includeShared=true).
+    # True for assets shared into this tenant (visible only with includeShared=true; sharing mode
+    # RECEIVER; read-only). ``owner`` is then the tenant that owns and shares it (the asset's tenantId).
     shared: bool = False
+    owner: str | None = None
+    # Tenants this tenant shares the asset with (sharing mode SHARER when not empty).
+    sharedWith: tuple[str, ...] = ()
     createdAt: float = 0.0
+
+    def sharing_modes(self) -> list[str]:
+        """``sharing.modes`` of the resource (reference 2.4): SHARER, RECEIVER, or none."""
+        modes = []
+        if self.sharedWith:
+            modes.append("SHARER")
+        if self.shared:
+            modes.append("RECEIVER")
+        return modes
 
 
 @dataclass

@@ -30,7 +30,13 @@ def build_parser_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
         "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
     )
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (0 picks a free one)")
-    parser.add_argument("--assets", type=int, default=0, metavar="N", help="extra generated assets")
+    parser.add_argument(
+        "--assets",
+        type=int,
+        default=0,
+        metavar="N",
+        help="extra generated assets; one folder gets min(N/2, 10000) children (10 000 from N=20000 on)",
+    )
     parser.add_argument("--latency", type=float, default=0.0, metavar="MS", help="added latency per API call")
     parser.add_argument(
         "--fault-rate", type=float, default=0.0, metavar="F", help="probability of an injected fault (0..1)"

@@ -7,6 +7,7 @@ One RSA key per app: ``create_app`` puts a ``SigningKey`` at ``app.state.signing
 from __future__ import annotations
 
 import base64
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ ALGORITHM = "RS256"
 SCHEMAS = ["urn:siemens:mindsphere:iam:v1"]
 # Invented value for the custom "cat" claim (reference 1.4, project choice).
 CLIENT_TOKEN_CATEGORY = "client-token:v1"
+VERIFIED_MAX = 256
 
 
 def _b64url_uint(value: int) -> str:
@@ -36,6 +38,9 @@ class SigningKey:
 
     kid: str
     private_key: rsa.RSAPrivateKey = field(repr=False)
+    # Claims of tokens this key verified (see ``decode_token``).
+    verified: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def generate(cls, kid: str | None = None) -> SigningKey:
@@ -100,13 +105,24 @@ def issue_token(
 
 
 def decode_token(key: SigningKey, token: str, now: float) -> dict[str, Any]:
-    """Verify signature and ``exp`` against the simulator's clock; raises ``jwt.InvalidTokenError``."""
-    claims = jwt.decode(
-        token,
-        key.public_key,
-        algorithms=[ALGORITHM],
-        options={"verify_exp": False, "verify_aud": False, "verify_iat": False, "verify_nbf": False},
-    )
+    """Verify signature and ``exp`` against the simulator's clock; raises ``jwt.InvalidTokenError``.
+
+    Tokens whose signature this key verified are remembered (at most ``VERIFIED_MAX``): verifying RS256
+    costs more than serving a small response, and clients send one token with many requests. ``exp`` is
+    checked on every call.
+    """
+    claims = key.verified.get(token)
+    if claims is None:
+        claims = jwt.decode(
+            token,
+            key.public_key,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "verify_aud": False, "verify_iat": False, "verify_nbf": False},
+        )
+        with key.lock:
+            if len(key.verified) >= VERIFIED_MAX:
+                key.verified.pop(next(iter(key.verified)))
+            key.verified[token] = claims
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or now >= exp:
         raise jwt.ExpiredSignatureError("token expired")

@@ -24,6 +24,7 @@ from tui.sim.config import (
 )
 from tui.sim.faults import WireDropAdapter
 from tui.sim.options import FAULT_KINDS, build_parser_args, config_from_args, is_loopback
+from tui.sim.signals import warm_up
 
 __all__ = [
     "FAULT_KINDS",
@@ -106,6 +107,11 @@ class SimServer:
             target=lambda: asyncio.run(server.serve(sockets=[sock])), name="ihub-sim", daemon=True
         )
         self._thread.start()
+        aspect_types = self.app.state.tenant.aspect_types.values()
+        periods = [t.sample_period_s for t in aspect_types if t.category == "dynamic"]
+        threading.Thread(
+            target=warm_up, args=(periods, lambda: not self.running), name="ihub-sim-warm-up", daemon=True
+        ).start()
         deadline = time.monotonic() + timeout
         while not server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:

@@ -16,7 +16,10 @@ Structure (all hash based, no stateful random generator):
   (0x80..), following the OPC UA top bits.
 - Data types: DOUBLE (noise, or a cumulative meter for kWh), INT / LONG (rounded signal or counters),
   BOOLEAN (running flag, steady per hour, often off at night), STRING (RUNNING / IDLE / MAINTENANCE /
-  FAULT, steady per hour), TIMESTAMP (ISO string).
+  FAULT, steady per hour), TIMESTAMP (ISO string), BIG_STRING (a diagnostic text line, steady per hour).
+- Two name-based kinds that agree within an aspect: a STRING variable named ``zone`` is the ISO 10816
+  vibration zone (``A`` 55 %, ``B`` 35 %, ``C`` 8 %, ``D`` 2 %, steady per chunk), and a BOOLEAN whose
+  name contains ``alarm`` is true exactly while that zone is ``D``.
 
 ``Series`` overlays written records (a written record replaces the synthetic one at the same time) and
 deleted ranges on the synthetic signal, and answers record ranges, the latest record, per-property latest
@@ -30,7 +33,8 @@ import hashlib
 import heapq
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -122,10 +126,16 @@ def to_datetime(ms: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=ms)
 
 
+@lru_cache(maxsize=4096)
+def _minute_text(minute: int) -> str:
+    return f"{_EPOCH + timedelta(minutes=minute):%Y-%m-%dT%H:%M:}"
+
+
 def format_time(ms: int) -> str:
     """Epoch ms -> ``2024-03-01T10:00:00.000Z`` (the IoT Time Series ``_time`` format)."""
-    dt = to_datetime(ms)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+    seconds, millis = divmod(ms, 1000)
+    minute, second = divmod(seconds, 60)
+    return f"{_minute_text(minute)}{second:02d}.{millis:03d}Z"
 
 
 def format_time_short(ms: int) -> str:
@@ -160,38 +170,65 @@ class Pattern:
     bad: int
 
 
-@lru_cache(maxsize=64)
-def patterns(size: int) -> tuple[Pattern, ...]:
-    """The fixed pattern set for chunks of ``size`` samples (independent of the seed)."""
-    out: list[Pattern] = []
+@lru_cache(maxsize=PATTERNS * 16)
+def pattern(size: int, p: int) -> Pattern:
+    """Pattern ``p`` (0 <= p < PATTERNS) of the fixed set for chunks of ``size`` samples.
+
+    Computed on first use: a 1 Hz aspect has 600-sample chunks, and building all 256 patterns at once
+    would stall its first request for half a second.
+    """
     base = text_hash("ihub-pattern", size)
-    for p in range(PATTERNS):
-        values: list[float] = []
-        qcs: list[int] = []
-        prev = 0.0
-        for k in range(size):
-            h = mix(base ^ mix((p << 20) | k))
-            # Sum of three uniforms in [-1, 1] / 3: bell shaped and bounded; AR(1) keeps |v| <= 2.
-            e = (unit_float(h) + unit_float(mix(h)) + unit_float(mix(h ^ 0xABCDEF)) - 1.5) / 1.5
-            prev = 0.5 * prev + e
-            values.append(prev)
-            r = mix(h ^ 0x5151) % 1000
-            if r < 6:
-                qcs.append(BAD_CODES[r % len(BAD_CODES)])
-            elif r < 26:
-                qcs.append(UNCERTAIN_CODES[r % len(UNCERTAIN_CODES)])
-            else:
-                qcs.append(0)
-        total = math.fsum(values)
-        mean = total / size
-        m2 = math.fsum((v - mean) ** 2 for v in values)
-        min_k = values.index(min(values))
-        max_k = values.index(max(values))
-        classes = [quality_class(q) for q in qcs]
-        out.append(
-            Pattern(tuple(values), tuple(qcs), total, m2, min_k, max_k, classes.count(1), classes.count(2))
-        )
-    return tuple(out)
+    values: list[float] = []
+    qcs: list[int] = []
+    prev = 0.0
+    for k in range(size):
+        h = mix(base ^ mix((p << 20) | k))
+        # Sum of three uniforms in [-1, 1] / 3: bell shaped and bounded; AR(1) keeps |v| <= 2.
+        e = (unit_float(h) + unit_float(mix(h)) + unit_float(mix(h ^ 0xABCDEF)) - 1.5) / 1.5
+        prev = 0.5 * prev + e
+        values.append(prev)
+        r = mix(h ^ 0x5151) % 1000
+        if r < 6:
+            qcs.append(BAD_CODES[r % len(BAD_CODES)])
+        elif r < 26:
+            qcs.append(UNCERTAIN_CODES[r % len(UNCERTAIN_CODES)])
+        else:
+            qcs.append(0)
+    total = math.fsum(values)
+    mean = total / size
+    m2 = math.fsum((v - mean) ** 2 for v in values)
+    min_k = values.index(min(values))
+    max_k = values.index(max(values))
+    classes = [quality_class(q) for q in qcs]
+    return Pattern(tuple(values), tuple(qcs), total, m2, min_k, max_k, classes.count(1), classes.count(2))
+
+
+def patterns(size: int) -> tuple[Pattern, ...]:
+    """The whole fixed pattern set for chunks of ``size`` samples (independent of the seed)."""
+    return tuple(pattern(size, p) for p in range(PATTERNS))
+
+
+def chunk_size(period_s: int) -> int:
+    """Samples per chunk for a sample period (about ten minutes of samples)."""
+    return max(1, CHUNK_TARGET_S // max(1, int(period_s)))
+
+
+def warm_up(
+    period_seconds: Sequence[int], stop: Callable[[], bool] = lambda: False, pause_s: float = 0.005
+) -> None:
+    """Build the patterns of these sample periods ahead of the first request (largest chunks first).
+
+    A 1 Hz aspect's 256 patterns of 600 samples take about half a second of CPU; a server runs this in
+    a background thread, pausing between patterns so that it never holds the interpreter for long, and
+    ends early when ``stop()`` says so.
+    """
+    for size in sorted({chunk_size(p) for p in period_seconds}, reverse=True):
+        for p in range(PATTERNS):
+            if stop():
+                return
+            pattern(size, p)
+            if pause_s:
+                time.sleep(pause_s)
 
 
 # ------------------------------------------------------------------------------------------ statistics
@@ -327,9 +364,14 @@ _PROFILES: dict[str, tuple[float, float, float, float, float]] = {
     "m/s": (1.2, 0.1, 0.015, 0.0, 1e9),
     "Nm": (210.0, 30.0, 4.0, 0.0, 1e9),
     "kW": (45.0, 15.0, 1.5, 0.0, 1e9),
+    "g": (0.9, 0.2, 0.08, 0.0, 1e9),
+    "V": (400.0, 6.0, 1.2, 0.0, 1e9),
+    "Hz": (50.0, 0.03, 0.01, 0.0, 1e9),
+    "h": (900.0, 30.0, 2.0, 0.0, 1e9),
     "humidity": (45.0, 8.0, 1.0, 0.0, 100.0),
     "Environment.temperature": (22.0, 3.0, 0.15, -50.0, 80.0),
 }
+_NOMINAL_UNITS = frozenset({"V", "Hz"})
 _COUNTER_UNITS = {"kWh": 38.0, "MWh": 0.04, "pcs": 900.0, "Wh": 38000.0}  # increase per hour
 
 
@@ -353,7 +395,7 @@ class VarModel:
     aspect_key: int  # shared by the variables of one (asset, aspect): running flag and state agree
     period_ms: int
     chunk: int  # samples per chunk
-    kind: str  # noise, counter, batch, bool, state, timestamp
+    kind: str  # noise, counter, batch, bool, alarm, state, zone, text, timestamp
     mean: float
     amp: float
     scale: float
@@ -378,7 +420,8 @@ def _model(seed: int, asset_id: str, aspect: str, spec: VariableSpec, period_s: 
         or (50.0 + 100.0 * r[0], 10.0, 1.0, -1e12, 1e12)
     )
     mean, amp, scale, lo, hi = profile
-    factor = 0.85 + 0.3 * r[1]  # every asset a little different
+    # Every asset a little different (±15 %), but grid voltage and frequency stay near nominal (±0.5 %).
+    factor = 0.995 + 0.01 * r[1] if spec.unit in _NOMINAL_UNITS else 0.85 + 0.3 * r[1]
     mean, amp, scale = mean * factor, amp * (0.7 + 0.6 * r[2]), scale * (0.8 + 0.4 * r[3])
     # Keep the clean signal inside the bounds: |pattern| <= 2, trend <= 0.5 * amp.
     span = amp * 1.5 + 2 * scale
@@ -389,8 +432,12 @@ def _model(seed: int, asset_id: str, aspect: str, spec: VariableSpec, period_s: 
     kind = "noise"
     rate = 0.0
     if dtype == "BOOLEAN":
-        kind = "bool"
-    elif dtype in ("STRING", "BIG_STRING"):
+        kind = "alarm" if "alarm" in spec.name.lower() else "bool"
+    elif dtype == "STRING" and spec.name.lower() == "zone":
+        kind = "zone"
+    elif dtype == "BIG_STRING":
+        kind = "text"
+    elif dtype == "STRING":
         kind = "state"
     elif dtype == "TIMESTAMP":
         kind = "timestamp"
@@ -453,6 +500,38 @@ def _state(m: VarModel, t_s: int) -> str:
     return state[: m.spec.length] if m.spec.length else state
 
 
+_ZONES = ((0.55, "A"), (0.90, "B"), (0.98, "C"), (1.01, "D"))
+
+
+def _zone(m: VarModel, c: int) -> str:
+    """ISO 10816 vibration zone of chunk ``c``, shared by the variables of one (asset, aspect)."""
+    u = unit_float(mix(m.aspect_key ^ 0x2016 ^ mix(c & _M64)))
+    return next(zone for bound, zone in _ZONES if u < bound)
+
+
+_TEXT_PARTS = (
+    "self-test passed",
+    "filter differential pressure rising",
+    "lubrication cycle completed",
+    "seal temperature within limits",
+    "firmware watchdog reset recovered",
+    "operator acknowledged warning",
+)
+
+
+def _text(m: VarModel, t_s: int) -> str:
+    """A diagnostic log line, steady per hour: state, a finding and a warning count."""
+    h = _hour_hash(m, t_s // 3600) ^ m.key
+    state = _state(m, t_s)
+    finding = _TEXT_PARTS[mix(h) % len(_TEXT_PARTS)]
+    warnings = (mix(h ^ 0x3131) >> 8) % 4
+    text = (
+        f"{format_time(t_s // 3600 * 3_600_000)} {state}: {finding}; "
+        f"{warnings} warning(s) in the last hour; firmware 2.{(m.key >> 8) % 10}.{(m.key >> 16) % 20}"
+    )
+    return text[: m.spec.length] if m.spec.length else text
+
+
 def _clamp_int(value: float, data_type: str) -> int:
     lo, hi = INT32 if data_type == "INT" else INT64
     return max(lo, min(hi, int(round(value))))
@@ -467,7 +546,7 @@ def chunk_values(m: VarModel, c: int) -> tuple[list[Any], tuple[int, ...] | None
 def _compute_chunk(m: VarModel, c: int) -> tuple[list[Any], tuple[int, ...] | None]:
     size = m.chunk
     h = _chunk_hash(m, c)
-    pat = patterns(size)[h % PATTERNS]
+    pat = pattern(size, h % PATTERNS)
     qcs = pat.qcs if m.spec.quality_code else None
     first = c * size
     period_s = m.period_ms // 1000
@@ -493,8 +572,14 @@ def _compute_chunk(m: VarModel, c: int) -> tuple[list[Any], tuple[int, ...] | No
         return [_clamp_int(math.floor(1 + m.rate_per_s * t) % 1_000_000, dtype) for t in times], qcs
     if m.kind == "bool":
         return [_running(m, t) for t in times], qcs
+    if m.kind == "alarm":
+        return [_zone(m, c) == "D"] * size, qcs
+    if m.kind == "zone":
+        return [_zone(m, c)] * size, qcs
     if m.kind == "state":
         return [_state(m, t) for t in times], qcs
+    if m.kind == "text":
+        return [_text(m, t) for t in times], qcs
     # TIMESTAMP: when the current hour began (e.g. "last state change").
     return [format_time(t // 3600 * 3_600_000) for t in times], qcs
 
@@ -513,7 +598,7 @@ def chunk_stats(m: VarModel, c: int) -> Stats:
     first_t = c * size * m.period_ms
     h = _chunk_hash(m, c)
     if m.kind == "noise" and m.spec.data_type.upper() == "DOUBLE" and _spike(m, h, size) is None:
-        pat = patterns(size)[h % PATTERNS]
+        pat = pattern(size, h % PATTERNS)
         level = _level(m, (c * size + size / 2) * (m.period_ms // 1000))
         scale = m.scale
         s = Stats()
@@ -583,23 +668,32 @@ class AspectSignal:
         return range(lo, hi + 1)
 
     def records(self, from_ms: int, to_ms: int, descending: bool = False) -> Iterator[tuple[int, dict]]:
-        """Lazily yield ``(epoch_ms, record)`` for grid times in (from_ms, to_ms], skipping gaps."""
+        """Lazily yield ``(epoch_ms, record)`` for grid times in (from_ms, to_ms], skipping gaps.
+
+        The same records as ``record_at`` gives, built chunk by chunk (one cache look-up per variable
+        and chunk, not per sample): a 1 Hz aspect serves 86 400 records a day.
+        """
         idx = self.indices(from_ms, to_ms)
-        if descending:
-            idx = idx[::-1]
+        if not idx:
+            return
         chunk = self.chunk
-        last_c: int | None = None
-        gap = False
-        for i in idx:
-            c = i // chunk
-            if c != last_c:
-                last_c = c
-                gap = self.in_gap(c)
-            if gap:
+        period_ms = self.period_ms
+        first_i, last_i = idx[0], idx[-1]
+        chunks = range(first_i // chunk, last_i // chunk + 1)
+        names = [(name, name + "_qc", m) for name, m in self.models.items()]
+        for c in reversed(chunks) if descending else chunks:
+            if self.in_gap(c):
                 continue
-            rec = self.record_at(i)
-            if rec is not None:
-                yield i * self.period_ms, rec
+            start = c * chunk
+            columns = [(name, qc_name, *chunk_values(m, c)) for name, qc_name, m in names]
+            ks = range(max(first_i, start) - start, min(last_i, start + chunk - 1) - start + 1)
+            for k in reversed(ks) if descending else ks:
+                rec: dict[str, Any] = {}
+                for name, qc_name, values, qcs in columns:
+                    rec[name] = values[k]
+                    if qcs is not None:
+                        rec[qc_name] = qcs[k]
+                yield (start + k) * period_ms, rec
 
     def latest(self, at_ms: int, floor_ms: int | None = None) -> tuple[int, dict] | None:
         """The newest record at or before ``at_ms`` (searching back to ``floor_ms``, default 30 days)."""
@@ -674,7 +768,6 @@ def _chunks_stats(m: VarModel, gap_key: int, block_len: int, c_start: int, c_sto
             if not _chunk_in_gap(gap_key, block_len, c):
                 out.merge(chunk_stats(m, c))
         return out
-    pats = patterns(size)
     with_qc = m.spec.quality_code
     scale = m.scale
     scale2 = scale * scale
@@ -695,7 +788,7 @@ def _chunks_stats(m: VarModel, gap_key: int, block_len: int, c_start: int, c_sto
             c_min, c_tmin, c_max, c_tmax = s.min, s.min_t, s.max, s.max_t
             c_first, c_last, c_unc, c_bad = s.first, s.last, s.uncertain, s.bad
         else:
-            pat = pats[h % PATTERNS]
+            pat = pattern(size, h % PATTERNS)
             level = _level(m, (c * size + half) * period_s)
             pv = pat.values
             c_n = size
@@ -818,6 +911,8 @@ class Series:
         """Lazily yield ``(epoch_ms, record)`` for times in (from_ms, to_ms], ascending or descending."""
         if to_ms <= from_ms:
             return iter(())
+        if not self.writes:
+            return self._synthetic(from_ms, to_ms, descending)
         sign = -1 if descending else 1
         return heapq.merge(
             self._synthetic(from_ms, to_ms, descending),

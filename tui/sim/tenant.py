@@ -1,15 +1,24 @@
-"""The demo tenant: core and demo types, a demo plant, and ``config.assets`` generated assets.
+"""The demo tenant: core and demo types, a demo plant, shared assets and ``config.assets`` generated ones.
 
 Everything is a deterministic function of ``config.seed`` (and ``config.tenant``), so two builds with
-the same config give the same ids, names and structure.
+the same config give the same ids, names, values and structure.
 
-Demo plant: root ``<tenant>`` (``core.tenant``) -> sites (Erlangen, Chicago, Chengdu, with locations)
--> halls -> production lines -> machines (pumps, motors, compressors, conveyors, mixers), plus two
-decommissioned (soft-deleted) machines and a few assets shared into the tenant by a supplier.
+Demo plant: root ``<tenant>`` (``core.tenant``) -> sites (Erlangen, Chicago, Chengdu: time zones
+Europe/Berlin, America/Chicago, Asia/Shanghai) -> halls -> production lines -> machines (pumps, motors,
+compressors, conveyors, mixers, and one dosing pump per site on line X11). Sites, halls and machines carry
+a location (address, latitude/longitude). Machines carry static values (Nameplate and Maintenance
+aspects, asset-type variables) and dynamic aspects; every pump has the 1 Hz ``Vibration`` aspect
+(``<tenant>.PumpVibration``: 86 400 records a day). Two decommissioned (soft-deleted) pumps. Hall CH1 is
+shared by the demo tenant with tenant ``supplier`` (sharing mode SHARER).
+
+Shared into the tenant (visible only with ``includeShared=true``, sharing mode RECEIVER, ``tenantId`` =
+the owner, types of the owner): "Supplier Equipment" with three leased machines (tenant ``supplier``,
+Europe/Vienna) and "Grid Connection ER" (tenant ``utility``).
 
 Generated area (only when ``config.assets > 0``): root -> "Generated" -> three folders holding exactly
-``config.assets`` sensors between them: "Wide" (up to 5000 direct children), "Deep" (a chain up to 64
-levels deep) and "Tree" (the rest, a balanced tree with fan-out 10).
+``config.assets`` sensors between them: "Wide" (``min(N // 2, 10 000)`` direct children, so any
+``--assets N`` with N >= 20 000 has a node with exactly 10 000 children), "Deep" (a chain of
+``min(N - wide, 64)`` levels) and "Tree" (the rest, a balanced tree with fan-out 10).
 """
 
 from __future__ import annotations
@@ -24,9 +33,10 @@ from tui.sim.model import (
     AssetTypeAspect,
     TenantState,
     VariableDef,
+    variables_of_type,
 )
 
-WIDE_MAX = 5000
+WIDE_MAX = 10_000
 DEEP_MAX = 64
 TREE_FANOUT = 10
 # 2024-01-01T00:00:00Z: when the demo plant "was created" (deterministic, independent of the clock).
@@ -128,6 +138,45 @@ def _aspect_types(t: str) -> list[AspectType]:
             ],
             description="Manufacturer data",
         ),
+        AspectType(
+            f"{t}.PumpVibration",
+            "PumpVibration",
+            "dynamic",
+            [
+                _v("velocityRms", "DOUBLE", "mm/s", qc=True),
+                _v("accelerationPeak", "DOUBLE", "g", qc=True),
+                _v("bearingTemperature", "DOUBLE", "C"),
+                _v("zone", "STRING", length=1),
+                _v("alarm", "BOOLEAN"),
+            ],
+            description="Bearing vibration, sampled once a second (ISO 10816 zone A-D)",
+            sample_period_s=1,
+        ),
+        AspectType(
+            f"{t}.Maintenance",
+            "Maintenance",
+            "static",
+            [
+                _v("commissioned", "TIMESTAMP", searchable=True),
+                _v("lastService", "TIMESTAMP"),
+                _v("serviceIntervalHours", "INT", "h", defaultValue="4000"),
+                _v("operatingHours", "LONG", "h"),
+                _v("ratedPower", "DOUBLE", "kW"),
+                _v("underWarranty", "BOOLEAN", defaultValue="false"),
+            ],
+            description="Service and rating data",
+        ),
+        AspectType(
+            f"{t}.Diagnostics",
+            "Diagnostics",
+            "dynamic",
+            [
+                _v("lastStateChange", "TIMESTAMP"),
+                _v("message", "BIG_STRING", length=2000),
+            ],
+            description="Controller diagnostics: one log line every 15 minutes",
+            sample_period_s=900,
+        ),
     ]
 
 
@@ -159,10 +208,27 @@ def _asset_types(t: str) -> list[AssetType]:
             "core.basicdevice",
             False,
             "Any machine (abstract)",
-            aspects=[a("Nameplate"), a("Energy")],
+            aspects=[a("Nameplate"), a("Energy"), a("Maintenance"), a("Diagnostics")],
             variables=[_v("criticality", "STRING", length=16, defaultValue="normal")],
         ),
-        AssetType(f"{t}.Pump", "Pump", f"{t}.Machine", aspects=[a("PumpData")], description="A pump"),
+        AssetType(
+            f"{t}.Pump",
+            "Pump",
+            f"{t}.Machine",
+            aspects=[a("PumpData"), AssetTypeAspect("Vibration", f"{t}.PumpVibration")],
+            description="A pump",
+            variables=[_v("ratedFlow", "DOUBLE", "m3/h", defaultValue="120")],
+        ),
+        AssetType(
+            f"{t}.DosingPump",
+            "DosingPump",
+            f"{t}.Pump",
+            description="A dosing pump (a pump with a stroke drive)",
+            variables=[
+                _v("maxStrokeRate", "DOUBLE", "1/min", defaultValue="100"),
+                _v("medium", "STRING", length=32, defaultValue="NaOH"),
+            ],
+        ),
         AssetType(f"{t}.Motor", "Motor", f"{t}.Machine", aspects=[a("MotorData")], description="A motor"),
         AssetType(
             f"{t}.Compressor",
@@ -229,13 +295,124 @@ _SITES = [
 ]
 _MACHINE_KINDS = ["Pump", "Motor", "Compressor", "Conveyor", "Mixer"]
 _MANUFACTURERS = ["Acme Fluid", "Voltix", "AirWorks", "BeltCo", "StirMaster"]
+# Rated power in kW per machine kind (the Maintenance aspect's ratedPower picks one).
+_RATED_POWER = {
+    "Pump": (15.0, 22.0, 30.0),
+    "Motor": (55.0, 75.0, 90.0),
+    "Compressor": (90.0, 110.0, 132.0),
+    "Conveyor": (4.0, 5.5, 7.5),
+    "Mixer": (18.5, 22.0),
+}
+
+# Tenants that share assets INTO the demo tenant (their assets carry sharing mode RECEIVER), and the
+# tenant the demo tenant shares a hall with (sharing mode SHARER on that hall).
+SUPPLIER_TENANT = "supplier"
+UTILITY_TENANT = "utility"
+SHARED_OUT_TO = ("supplier",)
+_SUPPLIER_LOCATION = {
+    "country": "Austria",
+    "region": "Vienna",
+    "locality": "Vienna",
+    "streetAddress": "Lieferantenweg 7",
+    "postalCode": "1100",
+    "longitude": 16.3738,
+    "latitude": 48.2082,
+}
+_UTILITY_LOCATION = {
+    "country": "Germany",
+    "region": "Bavaria",
+    "locality": "Erlangen",
+    "streetAddress": "Substation Nord",
+    "postalCode": "91056",
+    "longitude": 10.9871,
+    "latitude": 49.6085,
+}
+
+
+def _shared_types() -> tuple[list[AspectType], list[AssetType]]:
+    """Types owned by the tenants that share assets into the demo tenant (received along with them)."""
+    s, u = SUPPLIER_TENANT, UTILITY_TENANT
+    aspect_types = [
+        AspectType(
+            f"{s}.ServiceStatus",
+            "ServiceStatus",
+            "dynamic",
+            [
+                _v("hoursToService", "DOUBLE", "h", qc=True),
+                _v("healthy", "BOOLEAN"),
+                _v("state", "STRING", length=16),
+            ],
+            description="Remote service status reported by the supplier",
+            sample_period_s=300,
+            shared=True,
+        ),
+        AspectType(
+            f"{s}.Lease",
+            "Lease",
+            "static",
+            [
+                _v("contractId", "STRING", length=32, searchable=True),
+                _v("leaseEnd", "TIMESTAMP"),
+                _v("monthlyRate", "DOUBLE", "EUR"),
+            ],
+            description="Lease contract",
+            shared=True,
+        ),
+        AspectType(
+            f"{u}.GridPower",
+            "GridPower",
+            "dynamic",
+            [
+                _v("activePower", "DOUBLE", "kW", qc=True),
+                _v("voltage", "DOUBLE", "V", qc=True),
+                _v("frequency", "DOUBLE", "Hz"),
+            ],
+            description="Grid connection metering by the utility",
+            sample_period_s=60,
+            shared=True,
+        ),
+    ]
+    asset_types = [
+        AssetType(
+            f"{s}.Fleet", "Fleet", "core.basicarea", True, "Equipment leased to a customer", shared=True
+        ),
+        AssetType(
+            f"{s}.LeasedMachine",
+            "LeasedMachine",
+            "core.basicdevice",
+            False,
+            "A leased machine (abstract)",
+            aspects=[
+                AssetTypeAspect("Lease", f"{s}.Lease"),
+                AssetTypeAspect("Service", f"{s}.ServiceStatus"),
+            ],
+            variables=[_v("serviceLevel", "STRING", length=16, defaultValue="standard")],
+            shared=True,
+        ),
+        AssetType(f"{s}.LeasedCompressor", "LeasedCompressor", f"{s}.LeasedMachine", shared=True),
+        AssetType(f"{s}.LeasedPump", "LeasedPump", f"{s}.LeasedMachine", shared=True),
+        AssetType(f"{s}.LeasedMotor", "LeasedMotor", f"{s}.LeasedMachine", shared=True),
+        AssetType(
+            f"{u}.GridMeter",
+            "GridMeter",
+            "core.basicdevice",
+            True,
+            "A utility's grid connection meter",
+            aspects=[AssetTypeAspect("Grid", f"{u}.GridPower")],
+            shared=True,
+        ),
+    ]
+    return aspect_types, asset_types
 
 
 class _Builder:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.t = config.tenant
+        # Ids and machine counts come from this generator; its sequence must stay as it is so that ids
+        # stay stable. Details added later (locations, static values) draw from ``details``.
         self.rng = random.Random(f"{config.seed}:{config.tenant}")
+        self.details = random.Random(f"{config.seed}:{config.tenant}:details")
         self.used: set[str] = set()
         self.state = TenantState(config=config, tenant=config.tenant, root_id="")
 
@@ -254,8 +431,6 @@ class _Builder:
         return asset
 
     def defaults_for(self, type_id: str) -> list[dict[str, str]]:
-        from tui.sim.model import variables_of_type
-
         return [
             {"name": var.name, "value": var.defaultValue}
             for var, _origin in variables_of_type(self.state, type_id)
@@ -278,23 +453,34 @@ class _Builder:
 
 
 def build_tenant(config: SimConfig) -> TenantState:
-    """A fresh tenant: types, the demo plant and ``config.assets`` generated assets."""
+    """A fresh tenant: types, the demo plant, shared assets and ``config.assets`` generated assets."""
     b = _Builder(config)
     state = b.state
     t = b.t
-    for aspect_type in _aspect_types(t):
+    shared_aspect_types, shared_asset_types = _shared_types()
+    for aspect_type in _aspect_types(t) + shared_aspect_types:
         state.aspect_types[aspect_type.id] = aspect_type
-    for asset_type in _asset_types(t):
+    for asset_type in _asset_types(t) + shared_asset_types:
         state.asset_types[asset_type.id] = asset_type
 
     root = b.asset(t, "core.tenant", None, "Europe/Berlin", description=f"Root asset of tenant {t}")
     state.root_id = root.assetId
     _build_plant(b, root.assetId)
     _build_shared(b, root.assetId)
+    _build_dosing_pumps(b)
     if config.assets > 0:
         _build_generated(b, root.assetId, config.assets)
     state.version = 1
     return state
+
+
+def _offset(location: dict[str, object], north: float, east: float, street: str) -> dict[str, object]:
+    """A copy of ``location`` moved ``north``/``east`` degrees, with another street address."""
+    moved = dict(location)
+    moved["latitude"] = round(float(location["latitude"]) + north, 6)  # type: ignore[arg-type]
+    moved["longitude"] = round(float(location["longitude"]) + east, 6)  # type: ignore[arg-type]
+    moved["streetAddress"] = street
+    return moved
 
 
 def _build_plant(b: _Builder, root_id: str) -> None:
@@ -312,6 +498,7 @@ def _build_plant(b: _Builder, root_id: str) -> None:
             description=f"Production site {site_name}",
         )
         for h in range(1, 4):
+            hall_location = _offset(location, 0.001 * h, 0.0, f"{location['streetAddress']}, Building {h}")
             hall = b.asset(
                 f"Hall {code}{h}",
                 f"{t}.Hall",
@@ -319,7 +506,11 @@ def _build_plant(b: _Builder, root_id: str) -> None:
                 tz,
                 externalId=f"{code}-H{h}",
                 description=f"Hall {h} in {site_name}",
+                location=hall_location,
             )
+            if code == "CH" and h == 1:
+                # The demo tenant shares this hall with its supplier (sharing mode SHARER).
+                hall.sharedWith = SHARED_OUT_TO
             for line_no in range(1, 4):
                 line = b.asset(
                     f"Line {code}{h}{line_no}",
@@ -333,15 +524,23 @@ def _build_plant(b: _Builder, root_id: str) -> None:
                     kind_idx = (m - 1 + h + line_no) % len(_MACHINE_KINDS)
                     kind = _MACHINE_KINDS[kind_idx]
                     serial += 1
-                    b.asset(
+                    year = 2010 + rng.randrange(15)
+                    machine = b.asset(
                         f"{kind} {code}-{h}{line_no}{m:02d}",
                         f"{t}.{kind}",
                         line.assetId,
                         tz,
                         externalId=f"SN-{serial}",
                         description=f"{kind} {m} on line {line_no}, hall {h}, {site_name}",
-                        aspects=[_nameplate(_MANUFACTURERS[kind_idx], serial, 2010 + rng.randrange(15))],
+                        aspects=[_nameplate(_MANUFACTURERS[kind_idx], serial, year)],
+                        location=_offset(
+                            hall_location,
+                            0.0001 * line_no,
+                            0.0001 * m,
+                            f"{hall_location['streetAddress']}, Line {line_no}, Bay {m}",
+                        ),
                     )
+                    _machine_details(b, machine, kind, year)
         # One decommissioned machine per site but the last: soft-deleted, visible only through filters.
         if code != "CD":
             serial += 1
@@ -357,6 +556,31 @@ def _build_plant(b: _Builder, root_id: str) -> None:
             )
 
 
+def _machine_details(b: _Builder, machine: Asset, kind: str, year: int) -> None:
+    """Static values beyond the nameplate: the Maintenance aspect and, for pumps, the rated flow."""
+    rng = b.details
+    month, day = 1 + rng.randrange(12), 1 + rng.randrange(28)
+    service_month, service_day = 1 + rng.randrange(12), 1 + rng.randrange(28)
+    hours = max(200, (2024 - year) * 6500 + rng.randrange(3000))
+    machine.aspects.append(
+        {
+            "name": "Maintenance",
+            "variables": [
+                {"name": "commissioned", "value": f"{year}-{month:02d}-{day:02d}T08:00:00.000Z"},
+                {"name": "lastService", "value": f"2023-{service_month:02d}-{service_day:02d}T06:30:00.000Z"},
+                {"name": "serviceIntervalHours", "value": "4000"},
+                {"name": "operatingHours", "value": str(hours)},
+                {"name": "ratedPower", "value": str(rng.choice(_RATED_POWER[kind]))},
+                {"name": "underWarranty", "value": "true" if year >= 2022 else "false"},
+            ],
+        }
+    )
+    if kind == "Pump":
+        for variable in machine.variables:
+            if variable["name"] == "ratedFlow":
+                variable["value"] = str(rng.choice((80, 100, 120, 150, 200)))
+
+
 def _nameplate(manufacturer: str, serial: int, year: int) -> dict[str, object]:
     return {
         "name": "Nameplate",
@@ -369,26 +593,77 @@ def _nameplate(manufacturer: str, serial: int, year: int) -> dict[str, object]:
 
 
 def _build_shared(b: _Builder, root_id: str) -> None:
-    """Assets shared into the tenant by a supplier: hidden unless ``includeShared=true``."""
-    t = b.t
-    area = b.asset(
+    """Assets shared INTO the demo tenant by two other tenants: hidden unless ``includeShared=true``.
+
+    They hang below the demo root so that a tree can show them; their ``tenantId`` is the owner, their
+    types belong to the owner too (received along with them), and their sharing mode is RECEIVER.
+    """
+    s = SUPPLIER_TENANT
+    fleet = b.asset(
         "Supplier Equipment",
-        f"{t}.Folder",
+        f"{s}.Fleet",
         root_id,
-        "Europe/Berlin",
+        "Europe/Vienna",
         shared=True,
-        description="Shared by supplier tenant",
+        owner=s,
+        description="Equipment leased from Supplier GmbH, shared by tenant 'supplier'",
+        location=dict(_SUPPLIER_LOCATION),
     )
     for i, kind in enumerate(("Compressor", "Pump", "Motor"), start=1):
         b.asset(
             f"Leased {kind} {i}",
-            f"{t}.{kind}",
-            area.assetId,
-            "Europe/Berlin",
+            f"{s}.Leased{kind}",
+            fleet.assetId,
+            "Europe/Vienna",
             shared=True,
+            owner=s,
             externalId=f"LEASE-{i}",
-            aspects=[_nameplate("Supplier GmbH", 9000 + i, 2022)],
+            description=f"Leased {kind.lower()}, serviced remotely by the supplier",
+            location=_offset(_SUPPLIER_LOCATION, 0.0, 0.0001 * i, f"Lieferantenweg 7, Unit {i}"),
+            aspects=[
+                {
+                    "name": "Lease",
+                    "variables": [
+                        {"name": "contractId", "value": f"L-2022-{100 + i}"},
+                        {"name": "leaseEnd", "value": f"202{6 + i % 2}-12-31T23:59:59.000Z"},
+                        {"name": "monthlyRate", "value": str(450.0 + 125.0 * i)},
+                    ],
+                }
+            ],
         )
+    b.asset(
+        "Grid Connection ER",
+        f"{UTILITY_TENANT}.GridMeter",
+        root_id,
+        "Europe/Berlin",
+        shared=True,
+        owner=UTILITY_TENANT,
+        externalId="MELO-DE0001",
+        description="Grid connection meter of the Erlangen site, shared by tenant 'utility'",
+        location=dict(_UTILITY_LOCATION),
+    )
+
+
+def _build_dosing_pumps(b: _Builder) -> None:
+    """One dosing pump (DosingPump -> Pump -> Machine -> core.basicdevice -> core.basicasset) per site,
+    on the site's first line, next to that line's last machine."""
+    t = b.t
+    state = b.state
+    lines = {a.name: a for a in state.assets.values() if a.typeId == f"{t}.Line"}
+    for index, (_site_name, code, tz, _location) in enumerate(_SITES):
+        line = lines[f"Line {code}11"]
+        neighbour = state.assets[state.children[line.assetId][-1]].location or {}
+        pump = b.asset(
+            f"Pump {code}-11D",
+            f"{t}.DosingPump",
+            line.assetId,
+            tz,
+            externalId=f"SN-D{index + 1:03d}",
+            description=f"Dosing pump on line 1, hall 1, {_site_name}",
+            aspects=[_nameplate(_MANUFACTURERS[0], 8001 + index, 2023)],
+            location=_offset(neighbour, 0.0, 0.0001, f"{neighbour.get('streetAddress')}, dosing skid"),
+        )
+        _machine_details(b, pump, "Pump", 2023)
 
 
 def _build_generated(b: _Builder, root_id: str, total: int) -> None:

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tui.sim.encoding import FastJSONResponse
 from tui.sim.errors import ERRORS, SimHTTPError
 from tui.sim.filters import query_parsed, query_text
 from tui.sim.routes.timeseries import load_series
@@ -299,7 +300,7 @@ async def get_aggregates(request: Request) -> JSONResponse:
         if item:
             aggregates.append({"starttime": format_time_short(b), "endtime": format_time_short(nxt), **item})
         b = nxt
-    return JSONResponse({"aggregates": aggregates})
+    return FastJSONResponse({"aggregates": aggregates})
 
 
 def routes() -> list[Route]:

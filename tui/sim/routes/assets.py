@@ -1,9 +1,22 @@
 """Asset Management v3 (reference section 2, contract in section 7).
 
 Assets, aspect types and asset types with HAL paging, the JSON filter syntax, etags and soft delete.
-Visibility: shared assets only with ``includeShared=true``; soft-deleted assets are never readable one by
-one and appear in listings only when the filter names the ``deleted`` field (e.g. ``{"deleted":
-{"after": ...}}``), which is how the timestamp operators can be used on them.
+
+Visibility and sharing (reference 2.1, 2.4, 6; the SDK's ``SharingResource``):
+- Assets and types received from other tenants (``sharing.modes`` ``["RECEIVER"]``, ``tenantId`` = the
+  owner tenant) are listed and readable only with ``includeShared=true``; otherwise they are 404, as the
+  reference says for shared resources. They are read-only: a write with ``includeShared=true`` is 403
+  (``mdsp.core.assetmanagement.sharedResourceReadOnly``, the simulator's pick), without it 404. A
+  received type cannot be instantiated (400).
+- Assets this tenant shares with others carry ``["SHARER"]`` and stay writable. ``sharing`` is always
+  present (``{"modes": []}`` when not shared), as in the reference's asset example.
+- Soft delete: ``DELETE`` sets ``deleted`` (the simulator clock, ISO 8601 UTC with milliseconds). A
+  deleted asset is never readable or writable one by one (404: only admins could read it, and the
+  simulator has none) and is listed only when the filter names the ``deleted`` field (e.g.
+  ``{"deleted": {"after": ...}}``), which is how the timestamp operators can be used on it.
+
+Asset pages are built without copying the tenant's objects (hierarchy paths memoised per parent) and
+encoded with msgspec while the tenant lock is held (``tui.sim.encoding``).
 """
 
 from __future__ import annotations
@@ -15,12 +28,12 @@ import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tui.sim.encoding import FastJSONResponse
 from tui.sim.errors import SimHTTPError
 from tui.sim.filters import (
     compile_filter,
@@ -132,7 +145,7 @@ def _not_modified(request: Request, etag: int) -> bool:
 
 
 def _resource_response(body: dict[str, Any], etag: int, status: int = 200, **headers: str) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={"ETag": f'"{etag}"', **headers})
+    return FastJSONResponse(body, status_code=status, headers={"ETag": f'"{etag}"', **headers})
 
 
 # ---------------------------------------------------------------- assets: visibility and serialisation
@@ -152,34 +165,86 @@ def _get_asset(request: Request, asset_id: str, include_shared: bool | None = No
     return asset
 
 
-def _hierarchy_path(state: TenantState, asset: Asset) -> list[dict[str, str]]:
-    path: list[dict[str, str]] = []
-    current = asset.parentId
+def _get_own_asset(request: Request, asset_id: str) -> Asset:
+    """The asset a write may change: 404 as for reads; 403 for an asset received from another tenant.
+
+    A received asset (sharing mode RECEIVER) is visible with ``includeShared=true`` but read-only; without
+    that parameter it does not exist for the caller (reference 6: 404 for shared resources).
+    """
+    asset = _get_asset(request, asset_id)
+    if asset.shared:
+        raise SimHTTPError(
+            403,
+            f"Asset '{asset_id}' is shared with this tenant by tenant '{asset.owner}' and cannot be changed",
+            code="mdsp.core.assetmanagement.sharedResourceReadOnly",
+            message_parameters=[{"name": "assetId", "value": asset_id}],
+        )
+    return asset
+
+
+def _parent_path(state: TenantState, parent_id: str | None) -> list[dict[str, str]]:
+    """``hierarchyPath`` of a child of ``parent_id``: the parent's own path plus the parent.
+
+    Memoised per parent until the tenant's version changes (any asset write), so a page of siblings
+    costs one walk up the tree, and the entry dicts are shared (responses are encoded, never changed).
+    """
+    if parent_id is None:
+        return []
+    cached = state.cache.get("parent_paths")
+    if cached is None or cached[0] != state.version:
+        cached = (state.version, {})
+        state.cache["parent_paths"] = cached
+    memo: dict[str, list[dict[str, str]]] = cached[1]
+    path = memo.get(parent_id)
+    if path is not None:
+        return path
+    # Walk up to the first ancestor whose path is known (or the root), then fill in downwards.
+    chain: list[Asset] = []
     seen: set[str] = set()
+    current: str | None = parent_id
+    known: list[dict[str, str]] = []
     while current is not None and current not in seen:
-        seen.add(current)
-        parent = state.assets.get(current)
-        if parent is None:
+        hit = memo.get(current)
+        if hit is not None:
+            known = hit
             break
-        path.append({"assetId": parent.assetId, "name": parent.name})
-        current = parent.parentId
-    path.reverse()
-    return path
+        seen.add(current)
+        asset = state.assets.get(current)
+        if asset is None:
+            break
+        chain.append(asset)
+        current = asset.parentId
+    else:
+        known = []
+    for asset in reversed(chain):
+        known = [*known, {"assetId": asset.assetId, "name": asset.name}]
+        memo[asset.assetId] = known
+    return memo.get(parent_id, known)
 
 
 def asset_resource(state: TenantState, asset: Asset, base: str) -> dict[str, Any]:
-    self_href = f"{base}/assets/{asset.assetId}"
-    links: dict[str, Any] = {"self": {"href": self_href}}
+    """The ``AssetResourceWithHierarchyPath`` of reference 2.4.
+
+    Nested values (location, variables, aspects, hierarchy path) are the tenant's own objects, not
+    copies: encode the result while holding ``state.lock`` and never change it.
+    """
+    asset_id = asset.assetId
+    self_href = f"{base}/assets/{asset_id}"
     if asset.parentId:
-        links["parent"] = {"href": f"{base}/assets/{asset.parentId}"}
-    children_filter = quote(f'{{"parentId":"{asset.assetId}"}}', safe="")
-    links["children"] = {"href": f"{base}/assets?filter={children_filter}"}
+        links: dict[str, Any] = {
+            "self": {"href": self_href},
+            "parent": {"href": f"{base}/assets/{asset.parentId}"},
+        }
+    else:
+        links = {"self": {"href": self_href}}
+    # quote('{"parentId":"<id>"}', safe=""); asset ids are hex, so only the punctuation is escaped.
+    links["children"] = {"href": f"{base}/assets?filter=%7B%22parentId%22%3A%22{asset_id}%22%7D"}
     links["variables"] = {"href": f"{self_href}/variables"}
     links["aspects"] = {"href": f"{self_href}/aspects"}
     links["location"] = {"href": f"{self_href}/location"}
     return {
-        "assetId": asset.assetId,
-        "tenantId": state.tenant,
+        "assetId": asset_id,
+        "tenantId": asset.owner or state.tenant,
         "name": asset.name,
         "etag": asset.etag,
         "externalId": asset.externalId,
@@ -190,14 +255,14 @@ def asset_resource(state: TenantState, asset: Asset, base: str) -> dict[str, Any
         "twinType": asset.twinType,
         "parentId": asset.parentId,
         "typeId": asset.typeId,
-        "location": copy.deepcopy(asset.location),
+        "location": asset.location,
         "fileAssignments": [],
-        "variables": copy.deepcopy(asset.variables),
-        "aspects": copy.deepcopy(asset.aspects),
+        "variables": asset.variables,
+        "aspects": asset.aspects,
         "locks": [],
-        "hierarchyPath": _hierarchy_path(state, asset),
+        "hierarchyPath": _parent_path(state, asset.parentId),
         "deleted": asset.deleted,
-        "sharing": {"modes": ["RECEIVER"] if asset.shared else []},
+        "sharing": {"modes": asset.sharing_modes()},
         "_links": links,
     }
 
@@ -214,7 +279,7 @@ def _asset_fields(state: TenantState) -> dict[str, Any]:
 
     return {
         "assetId": lambda a: a.assetId,
-        "tenantId": lambda a: state.tenant,
+        "tenantId": lambda a: a.owner or state.tenant,
         "name": lambda a: a.name,
         "externalId": lambda a: a.externalId,
         "t2tenant": lambda a: None,
@@ -316,7 +381,8 @@ async def list_assets(request: Request) -> JSONResponse:
                 listings.popitem(last=False)
         start = page * size
         items = [asset_resource(state, a, base) for a in matches[start : start + size]]
-    return JSONResponse(hal_page(request, "assets", items, len(matches), page, size))
+        # Encoded under the lock: the items share the tenant's nested objects.
+        return FastJSONResponse(hal_page(request, "assets", items, len(matches), page, size))
 
 
 async def root_asset(request: Request) -> Response:
@@ -445,6 +511,11 @@ async def create_asset(request: Request) -> JSONResponse:
             raise _bad(
                 f"Asset type '{type_id}' does not exist", code="mdsp.core.assetmanagement.typeNotFound"
             )
+        if asset_type.shared:
+            raise _bad(
+                f"Asset type '{type_id}' belongs to tenant '{_type_tenant(type_id)}' and cannot be used here",
+                code="mdsp.core.assetmanagement.typeNotInstantiable",
+            )
         if not asset_type.instantiable:
             raise _bad(
                 f"Asset type '{type_id}' is not instantiable",
@@ -495,7 +566,9 @@ async def create_asset(request: Request) -> JSONResponse:
         state.children.setdefault(parent_id, []).append(asset_id)
         _changed(state)
         resource = asset_resource(state, asset, _base(request))
-    return _resource_response(resource, asset.etag, status=201, Location=resource["_links"]["self"]["href"])
+        return _resource_response(
+            resource, asset.etag, status=201, Location=resource["_links"]["self"]["href"]
+        )
 
 
 def _new_asset_id(state: TenantState, request: Request) -> str:
@@ -514,7 +587,7 @@ async def replace_asset(request: Request) -> JSONResponse:
     body = await _json_body(request)
     state = _state(request)
     with state.lock:
-        asset = _get_asset(request, request.path_params["id"], include_shared=False)
+        asset = _get_own_asset(request, request.path_params["id"])
         _check_if_match(request, asset.etag, "asset")
         _check_structure_unchanged(asset, body)
         name = _required_name(body)
@@ -549,7 +622,7 @@ async def patch_asset(request: Request) -> JSONResponse:
     body = await _json_body(request)
     state = _state(request)
     with state.lock:
-        asset = _get_asset(request, request.path_params["id"], include_shared=False)
+        asset = _get_own_asset(request, request.path_params["id"])
         _check_if_match(request, asset.etag, "asset")
         _check_structure_unchanged(asset, body)
         if "name" in body:
@@ -591,7 +664,7 @@ async def delete_asset(request: Request) -> Response:
     require_token(request, AM_WRITE)
     state = _state(request)
     with state.lock:
-        asset = _get_asset(request, request.path_params["id"], include_shared=False)
+        asset = _get_own_asset(request, request.path_params["id"])
         _check_if_match(request, asset.etag, "asset")
         if asset.assetId == state.root_id:
             raise _bad("The root asset cannot be deleted", code="mdsp.core.assetmanagement.rootAsset")
@@ -616,7 +689,7 @@ async def move_asset(request: Request) -> JSONResponse:
     if not isinstance(new_parent_id, str) or not new_parent_id:
         raise _bad("'newParentId' is required")
     with state.lock:
-        asset = _get_asset(request, request.path_params["id"], include_shared=False)
+        asset = _get_own_asset(request, request.path_params["id"])
         _check_if_match(request, asset.etag, "asset")
         if asset.assetId == state.root_id:
             raise _bad("The root asset cannot be moved", code="mdsp.core.assetmanagement.rootAsset")
@@ -651,7 +724,7 @@ async def put_location(request: Request) -> Response:
     body = await _json_body(request)
     state = _state(request)
     with state.lock:
-        asset = _get_asset(request, request.path_params["id"], include_shared=False)
+        asset = _get_own_asset(request, request.path_params["id"])
         _check_if_match(request, asset.etag, "asset")
         asset.location = _validate_location(body)
         asset.etag += 1
@@ -663,7 +736,7 @@ async def delete_location(request: Request) -> Response:
     require_token(request, AM_WRITE)
     state = _state(request)
     with state.lock:
-        asset = _get_asset(request, request.path_params["id"], include_shared=False)
+        asset = _get_own_asset(request, request.path_params["id"])
         _check_if_match(request, asset.etag, "asset")
         asset.location = None
         asset.etag += 1
@@ -714,7 +787,7 @@ async def asset_aspects(request: Request) -> JSONResponse:
             }
             for aspect, aspect_type, _origin in rows[page * size : page * size + size]
         ]
-    return JSONResponse(hal_page(request, "aspects", items, len(rows), page, size))
+    return FastJSONResponse(hal_page(request, "aspects", items, len(rows), page, size))
 
 
 async def asset_variables(request: Request) -> JSONResponse:
@@ -733,7 +806,7 @@ async def asset_variables(request: Request) -> JSONResponse:
                 row["name"] = f"{aspect.name}.{var.name}"
                 rows.append(row)
         items = rows[page * size : page * size + size]
-    return JSONResponse(hal_page(request, "variables", items, len(rows), page, size))
+    return FastJSONResponse(hal_page(request, "variables", items, len(rows), page, size))
 
 
 # ---------------------------------------------------------------- aspect types
@@ -753,7 +826,7 @@ def aspect_type_resource(aspect_type: AspectType, base: str) -> dict[str, Any]:
         "description": aspect_type.description,
         "variables": [_variable_json(v) for v in aspect_type.variables],
         "etag": aspect_type.etag,
-        "sharing": {"modes": []},
+        "sharing": {"modes": ["RECEIVER"] if aspect_type.shared else []},
         "_links": {"self": {"href": f"{base}/aspecttypes/{aspect_type.id}"}},
     }
 
@@ -777,7 +850,20 @@ def _list_types(request: Request, records: list[Any], key: str, render: Any) -> 
     predicate = compile_filter(parse_filter_json(query_value(request, "filter")), _type_fields())
     matches = sort_records([r for r in records if predicate(r)], specs, lambda r, f: getattr(r, f, None))
     items = [render(r) for r in matches[page * size : page * size + size]]
-    return JSONResponse(hal_page(request, key, items, len(matches), page, size))
+    return FastJSONResponse(hal_page(request, key, items, len(matches), page, size))
+
+
+def _visible_types(request: Request, types: Any) -> list[Any]:
+    """Types received from other tenants are visible only with ``includeShared=true``."""
+    include_shared = parse_bool(request, "includeShared")
+    return [t for t in types if include_shared or not t.shared]
+
+
+def _get_type(request: Request, types: dict[str, Any], kind: str) -> Any:
+    type_ = types.get(request.path_params["id"])
+    if type_ is None or (type_.shared and not parse_bool(request, "includeShared")):
+        raise _not_found(kind, request.path_params["id"])
+    return type_
 
 
 async def list_aspect_types(request: Request) -> JSONResponse:
@@ -786,7 +872,10 @@ async def list_aspect_types(request: Request) -> JSONResponse:
     base = _base(request)
     with state.lock:
         return _list_types(
-            request, list(state.aspect_types.values()), "aspectTypes", lambda t: aspect_type_resource(t, base)
+            request,
+            _visible_types(request, state.aspect_types.values()),
+            "aspectTypes",
+            lambda t: aspect_type_resource(t, base),
         )
 
 
@@ -794,9 +883,7 @@ async def get_aspect_type(request: Request) -> Response:
     require_token(request, AM_READ)
     state = _state(request)
     with state.lock:
-        aspect_type = state.aspect_types.get(request.path_params["id"])
-        if aspect_type is None:
-            raise _not_found("Aspect type", request.path_params["id"])
+        aspect_type = _get_type(request, state.aspect_types, "Aspect type")
         if _not_modified(request, aspect_type.etag):
             return Response(status_code=304, headers={"ETag": f'"{aspect_type.etag}"'})
         return _resource_response(aspect_type_resource(aspect_type, _base(request)), aspect_type.etag)
@@ -1055,7 +1142,7 @@ def asset_type_resource(
         "aspects": aspects,
         "variables": variables,
         "fileAssignments": [],
-        "sharing": {"modes": []},
+        "sharing": {"modes": ["RECEIVER"] if asset_type.shared else []},
         "_links": links,
     }
 
@@ -1068,7 +1155,7 @@ async def list_asset_types(request: Request) -> JSONResponse:
     with state.lock:
         return _list_types(
             request,
-            list(state.asset_types.values()),
+            _visible_types(request, state.asset_types.values()),
             "assetTypes",
             lambda t: asset_type_resource(state, t, base, exploded),
         )
@@ -1079,9 +1166,7 @@ async def get_asset_type(request: Request) -> Response:
     state = _state(request)
     exploded = parse_bool(request, "exploded")
     with state.lock:
-        asset_type = state.asset_types.get(request.path_params["id"])
-        if asset_type is None:
-            raise _not_found("Asset type", request.path_params["id"])
+        asset_type = _get_type(request, state.asset_types, "Asset type")
         if _not_modified(request, asset_type.etag):
             return Response(status_code=304, headers={"ETag": f'"{asset_type.etag}"'})
         return _resource_response(

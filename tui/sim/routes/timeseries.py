@@ -16,6 +16,10 @@ Project choices (UNCONFIRMED points of the reference):
 - Write: ``204``; all or nothing; body above 1 MB: ``413``. Delete: ``204``, no range limit.
 - The synthetic signal starts when the asset was created (``createdAt``); written data may be older.
 - Errors: ``{"id","message"}``; unknown asset or aspect ``404``; bad parameters or bodies ``400``.
+- Assets received from another tenant (sharing mode RECEIVER): their time series are readable (the IoT
+  APIs have no ``includeShared``), writes and deletes are ``403``.
+- Aspects sampled once a second (the demo pumps' ``Vibration``) answer any range from the synthetic
+  signal too: 86 400 records a day, paged by ``Link`` like any other.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from itertools import islice
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from tui.sim.config import SimConfig
+from tui.sim.encoding import FastJSONResponse
 from tui.sim.errors import ID_MESSAGE, SimHTTPError
 from tui.sim.filters import query_parsed, query_text
 from tui.sim.model import AspectType, TenantState, find_aspect
@@ -88,6 +93,18 @@ def resolve_aspect(
             code="mdsp.core.generic.notFound",
         )
     return aspect_type
+
+
+def _check_writable(state: TenantState, asset_id: str) -> None:
+    """Time series of an asset received from another tenant can be read, not written or deleted (403)."""
+    asset = state.assets[asset_id]
+    if asset.shared:
+        raise SimHTTPError(
+            403,
+            f"Asset '{asset_id}' is shared with this tenant by tenant '{asset.owner}': its time series "
+            "are read-only",
+            shape=ID_MESSAGE,
+        )
 
 
 def signal_for(config: SimConfig, asset_id: str, aspect_name: str, aspect_type: AspectType) -> AspectSignal:
@@ -194,15 +211,15 @@ async def read_timeseries(request: Request) -> Response:
                 rec[name] = value
                 if qc is not None:
                     rec[name + "_qc"] = qc
-        return JSONResponse([grouped[t] for t in sorted(grouped)])
+        return FastJSONResponse([grouped[t] for t in sorted(grouped)])
 
     if from_ms is None:
         at = now if to_ms is None else to_ms
         for t, rec in series.records(at - 400 * DAY_MS, at, descending=True):
             out = _render(t, rec, select)
             if out is not None:
-                return JSONResponse([out])
-        return JSONResponse([])
+                return FastJSONResponse([out])
+        return FastJSONResponse([])
 
     if to_ms is None:
         to_ms = now
@@ -225,7 +242,7 @@ async def read_timeseries(request: Request) -> Response:
             params = {"from": format_time(last_t), "to": format_time(to_ms)}
         next_url = request.url.include_query_params(**params)
         headers["Link"] = f'<{next_url}>; rel="next"'
-    return JSONResponse([out for _t, out in page], headers=headers)
+    return FastJSONResponse([out for _t, out in page], headers=headers)
 
 
 def _check_value(var: Any, value: Any, where: str) -> None:
@@ -312,6 +329,7 @@ async def write_timeseries(request: Request) -> Response:
         raise SimHTTPError(413, "The request body is larger than 1 MB", shape=ID_MESSAGE)
     with state.lock:
         aspect_type = resolve_aspect(state, asset_id, aspect_name)
+        _check_writable(state, asset_id)
     try:
         raw = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
@@ -336,6 +354,7 @@ async def delete_timeseries(request: Request) -> Response:
         raise _bad("Parameter 'from' must be earlier than 'to'")
     with state.lock:
         resolve_aspect(state, asset_id, aspect_name)
+        _check_writable(state, asset_id)
         key = (asset_id, aspect_name)
         writes = state.ts_writes.get(key)
         if writes:
