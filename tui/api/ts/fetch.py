@@ -36,6 +36,7 @@ from tui.api.ts.frame import AggregateFrame, RawBuilder, RawFrame, format_ms, pa
 from tui.api.ts.plan import (
     DEFAULT_WIDTH,
     RAW_MEMORY_LIMIT,
+    SUBRANGE_TARGET,
     Force,
     Interval,
     Plan,
@@ -142,6 +143,7 @@ class TimeSeriesReader:
     """One per session and connection: plans, reads and caches ranges (see the module doc).
 
     ``concurrency``: requests in flight for one read (sub-ranges or aggregate chunks).
+    ``subrange_target``: records a raw sub-range should hold (default just under one page).
     """
 
     def __init__(
@@ -150,11 +152,13 @@ class TimeSeriesReader:
         *,
         cache: RangeCache | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        subrange_target: int = SUBRANGE_TARGET,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.api = api
         self.cache = cache if cache is not None else RangeCache()
         self.concurrency = max(1, concurrency)
+        self.subrange_target = max(1, subrange_target)
         self._clock = clock
         self.rates: dict[tuple[str, str], float] = {}
         self.requests = 0  # time series and aggregate requests sent by this reader
@@ -330,7 +334,7 @@ class TimeSeriesReader:
                 return
         rate = self.rates.get((query.asset_id, query.aspect)) or (probe.rate_hz if probe else None)
         estimate = math.ceil(rate * (end - last) / 1000) if rate else planned.plan.estimate
-        bounds = raw_subranges(last, end, estimate)
+        bounds = raw_subranges(last, end, estimate, target=self.subrange_target)
         windows = ((bounds[i] - 1 if i > 0 else bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1))
         select = query.variables or None
 

@@ -116,6 +116,12 @@ class Interval:
         origin = _WEEK_ORIGIN_MS if self.unit == "week" else 0
         return origin + (t_ms - origin) // self.ms * self.ms
 
+    def next_ms(self, boundary_ms: int) -> int:
+        """The boundary after ``boundary_ms`` (a boundary itself)."""
+        if self.unit == "month":
+            return _month_floor(boundary_ms + (31 * self.value + 1) * 86_400_000, self.value)
+        return boundary_ms + self.ms
+
 
 _WEEK_ORIGIN_MS = 4 * 86_400_000  # 1970-01-05, a Monday
 
@@ -301,28 +307,30 @@ def raw_subranges(start_ms: int, end_ms: int, estimate: int, *, target: int = SU
 
 
 def aggregate_chunks(rng: TimeRange, interval: Interval) -> Iterator[TimeRange]:
-    """``rng`` cut into requests no longer than the unit's range limit (reference 4), seams on the grid.
+    """``rng`` cut into requests that respect the unit's range limit (reference 4), seams on the grid.
 
-    Interior seams fall on interval boundaries (UTC grid from the epoch; weeks from a Monday; calendar
-    months), so no bucket is cut in two. The service widens the outer bounds to the grid; a bucket it
-    returns twice at a seam (a tenant zone that shifts the grid) is dropped when merging.
+    The service widens a request's bounds outward to the interval grid; chunks are cut so that even
+    the widened request stays within the limit: as many whole buckets as the limit holds (at least
+    one; a 3-month bucket is 92 days at most, the one case that cannot fit 90 days). Interior seams
+    fall on bucket boundaries (UTC grid from the epoch; weeks from a Monday; calendar months), so no
+    bucket is cut in two. A bucket returned twice at a seam (a tenant zone that shifts the grid) is
+    dropped when merging.
     """
     start, end = rng.start_ms, rng.end_ms
     limit_ms = interval.range_limit_s * 1000
-    if interval.unit == "month":
-        step = limit_ms
-    else:
-        step = max(interval.ms, limit_ms // interval.ms * interval.ms)
-    while start < end:
-        nxt = start + step
-        if nxt >= end:
-            yield TimeRange.from_ms(start, end)
+    bucket = interval.floor_ms(start)
+    while True:
+        if interval.unit == "month":
+            seam = interval.next_ms(bucket)
+            while seam < end and interval.next_ms(seam) - bucket <= limit_ms:
+                seam = interval.next_ms(seam)
+        else:
+            seam = bucket + max(1, limit_ms // interval.ms) * interval.ms
+        lo, hi = max(start, bucket), min(end, seam)
+        yield TimeRange.from_ms(lo, hi)
+        if seam >= end:
             return
-        seam = interval.floor_ms(nxt)
-        if seam <= start:
-            seam = nxt
-        yield TimeRange.from_ms(start, seam)
-        start = seam
+        bucket = seam
 
 
 # -------------------------------------------------------------------------------------- summary

@@ -14,6 +14,7 @@ the last series drawn in it); without colour all series share the dots, so plot 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -108,23 +109,22 @@ def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
         return [lo]
     raw = (hi - lo) / max(1, count)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), 10 * mag)
+    step = min((m * mag for m in (1, 2, 5, 10)), key=lambda st: abs((hi - lo) / st - count))
     first = math.ceil(lo / step - 1e-9) * step
     ticks = []
-    value = first
-    while value <= hi + step * 1e-9:
+    k = 0
+    while first + k * step <= hi + step * 1e-9:
+        value = round(first + k * step, 12)
         ticks.append(0.0 if abs(value) < step * 1e-9 else value)
-        value += step
+        k += 1
     return ticks
 
 
 def format_value(value: float, step: float) -> str:
-    """A tick label with as many decimals as the step needs (``1.25``, ``120``, ``2.5k``)."""
+    """A tick label with as many decimals as the step needs (``0.5``, ``120``, ``25k``)."""
     if abs(value) >= 1e6 or (abs(value) >= 1e4 and step >= 1000):
         return f"{value / 1000:g}k" if abs(value) < 1e6 else f"{value:.3g}"
-    decimals = max(
-        0, -math.floor(math.log10(step)) + (1 if step / 10 ** math.floor(math.log10(step)) == 2.5 else 0)
-    )
+    decimals = max(0, -math.floor(math.log10(step)))
     return f"{value:.{min(decimals, 6)}f}"
 
 
@@ -257,9 +257,10 @@ def render_chart(
             continue
         axis_chars[col] = "┬"
         text = _time_label(t, xstep, zone, previous)
-        if col >= next_free and col + len(text) <= cols + 2:
-            label_chars[col : col + len(text)] = list(text)
-            next_free = col + len(text) + 2
+        at = min(col, cols - len(text))  # a label near the right end shifts left to fit
+        if at >= next_free:
+            label_chars[at : at + len(text)] = list(text)
+            next_free = at + len(text) + 2
             previous = datetime.fromtimestamp(t, zone)
     lines.append(" " * label_w + " └" + "".join(axis_chars))
     lines.append((" " * (label_w + 2) + "".join(label_chars)).rstrip())
@@ -270,8 +271,19 @@ def render_chart(
             mark = f"\x1b[{COLORS[index % len(COLORS)]}m{mark}\x1b[0m"
         band = " (band: min–max)" if s.lo is not None or s.hi is not None else ""
         legend.append(f"{mark} {s.label}" + (f" [{s.unit}]" if s.unit else "") + band)
-    lines.append("  ".join(legend) + f"   times in {zone_label(zone, datetime.fromtimestamp(x1, UTC))}")
+    legend.append(f"times in {zone_label(zone, datetime.fromtimestamp(x1, UTC))}")
+    line = ""
+    for item in legend:  # wrapped to the width (escape codes do not take columns)
+        if line and _visible(line) + 3 + _visible(item) > width:
+            lines.append(line)
+            line = ""
+        line = f"{line}   {item}" if line else item
+    lines.append(line)
     return lines
+
+
+def _visible(text: str) -> int:
+    return len(re.sub(r"\x1b\[[0-9;]*m", "", text))
 
 
 def _draw(canvas: _Canvas, px: np.ndarray, py: np.ndarray, ok: np.ndarray, series: int) -> None:
