@@ -73,8 +73,9 @@ def test_aggregate_csv_and_json_use_the_reference_names() -> None:
             "endtime": "2024-03-01T11:00:00Z",
             "flow": {"countgood": 60, "countuncertain": 0, "countbad": 0, "sum": 600.0, "average": 10.0,
                      "minvalue": 9.0, "mintime": "2024-03-01T10:10:00Z", "maxvalue": 11.0,
-                     "maxtime": "2024-03-01T10:20:00Z", "firstvalue": 9.5, "firsttime": "2024-03-01T10:00:00Z",
-                     "lastvalue": 10.5, "lasttime": "2024-03-01T10:59:00Z", "sd": None},
+                     "maxtime": "2024-03-01T10:20:00Z", "firstvalue": 9.5,
+                     "firsttime": "2024-03-01T10:00:00Z", "lastvalue": 10.5,
+                     "lasttime": "2024-03-01T10:59:00Z", "sd": None},
         }
     ]  # fmt: skip
     frame = AggregateFrame.from_items(items)
