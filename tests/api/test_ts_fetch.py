@@ -81,7 +81,12 @@ async def test_probe_first_page_is_reused_and_the_rest_read_concurrently(sim) ->
 
 
 def _series_server(
-    times: list[int], *, from_inclusive: bool = False, to_inclusive: bool = True, delay: float = 0.0
+    times: list[int],
+    *,
+    from_inclusive: bool = False,
+    to_inclusive: bool = True,
+    delay: float = 0.0,
+    page_limit: int = 2000,
 ):
     """A mock IoT TS endpoint over ``times`` (epoch ms) with a choice of bound semantics."""
     state = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
@@ -95,7 +100,7 @@ def _series_server(
                 await asyncio.sleep(delay)
             q = request.url.params
             lo, hi = parse_ms(q["from"]), parse_ms(q["to"])
-            limit = min(int(q.get("limit", "2000")), 2000)
+            limit = min(int(q.get("limit", "2000")), page_limit)
             chosen = [
                 i
                 for i, t in enumerate(times)
@@ -139,6 +144,27 @@ async def test_seams_are_exact_whatever_the_server_does_with_the_bounds(
     values = [r["v"] for r in got]
     assert values == list(range(len(times)))  # each record exactly once, in order
     assert state["max_in_flight"] > 1
+
+
+@pytest.mark.parametrize(
+    ("page_limit", "rate_hint", "from_inclusive"),
+    [(2000, 0.01, False), (300, None, False), (2000, 0.01, True)],
+    ids=["rate-underestimated", "server-pages-of-300", "underestimated-from-inclusive"],
+)
+async def test_subranges_longer_than_a_page_follow_the_paging_rule(
+    mock_api, page_limit: int, rate_hint: float | None, from_inclusive: bool
+) -> None:
+    start = 1_709_000_000_000
+    times = [start + 1000 * i for i in range(1, 12_001)]
+    handler, state = _series_server(times, page_limit=page_limit, from_inclusive=from_inclusive, delay=0.001)
+    api, _ = mock_api(handler)
+    reader = TimeSeriesReader(api, concurrency=3)
+    query = SeriesQuery("a" * 32, "A", (), TimeRange.from_ms(start, times[-1]))
+    if rate_hint is not None:
+        reader.rates[("a" * 32, "A")] = rate_hint  # wrong on purpose: 100x too low, 1 sub-range
+    got = await collect(reader, query, force="raw")
+    assert [r["v"] for r in got] == list(range(len(times)))
+    assert state["requests"] >= len(times) // page_limit
 
 
 async def test_subranges_run_concurrently_within_the_limit(mock_api) -> None:

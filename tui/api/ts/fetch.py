@@ -6,8 +6,10 @@ records (or aggregate objects) as they arrive, in time order, with bounded memor
 
 Raw reads (IoT Time Series v3, reference 3.1). The server pages one range sequentially (``Link`` with
 ``from`` = the last ``_time``), so a long range is cut into sub-ranges that are read concurrently, at
-most ``concurrency`` requests in flight, each sub-range following its own ``Link`` pages, and the
-results are yielded in sub-range order. Seams: ``from`` is exclusive and ``to`` inclusive, so the
+most ``concurrency`` requests in flight, and the results are yielded in sub-range order. Sub-ranges are
+sized from the rate to hold just under one page (2000 records), so most are one request; one that
+holds more (the rate changed, or the server pages smaller) goes on through ``TimeSeries.iter`` from its
+last ``_time``, the same rule the ``Link`` header follows. Seams: ``from`` is exclusive and ``to`` inclusive, so the
 sub-ranges ``(b0, b1], (b1, b2], ...`` partition the range. To stay exact even against a server that
 reads either bound the other way, every sub-range after the first starts one millisecond early (its
 ``from`` is ``b[i] - 1 ms``), so a record at a seam is read by both neighbours, and the merge keeps only
@@ -31,8 +33,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from tui.api import contract as C
+from tui.api.client import parse_json
+from tui.api.errors import ResponseFormatError
 from tui.api.ts.cache import RangeCache
-from tui.api.ts.frame import AggregateFrame, RawBuilder, RawFrame, format_ms, parse_ms
+from tui.api.ts.frame import AggregateFrame, RawBuilder, RawFrame, format_ms, parse_ms, times_to_ms
 from tui.api.ts.plan import (
     DEFAULT_WIDTH,
     RAW_MEMORY_LIMIT,
@@ -301,8 +305,8 @@ class TimeSeriesReader:
         variables = self._variables(planned)
         if planned.plan.source == "raw":
             builder = RawBuilder(variables or None)
-            async for page in self.pages(planned):
-                builder.add(page)
+            async for page, times in self._raw_chunks(planned):
+                builder.add(page, times)
             return builder.build()
         items: list[dict[str, Any]] = []
         async for page in self.pages(planned):
@@ -312,51 +316,72 @@ class TimeSeriesReader:
     async def pages(self, planned: PlannedRead) -> AsyncIterator[Page]:
         """API-shaped pages in time order: raw records, or aggregate objects; each record once."""
         if planned.plan.source == "raw":
-            async for page in self._raw_pages(planned):
+            async for page, _times in self._raw_chunks(planned):
                 yield page
         else:
             async for page in self._aggregate_pages(planned):
                 yield page
 
-    async def _raw_pages(self, planned: PlannedRead) -> AsyncIterator[Page]:
+    async def _read_window(self, query: SeriesQuery, lo: int, hi: int) -> Page:
+        """Records in ``(lo, hi]``: one request for the first page, then the rest by ``Link`` rules.
+
+        Most sub-ranges fit one page. When the server says there is more (a ``Link`` header), the rest
+        is read from the last ``_time`` on (the reference's paging rule, 3.1) with ``TimeSeries.iter``.
+        """
+        params: dict[str, Any] = {
+            C.TS_PARAM_FROM: format_ms(lo),
+            C.TS_PARAM_TO: format_ms(hi),
+            C.TS_PARAM_LIMIT: C.TS_MAX_LIMIT,
+        }
+        if query.variables:
+            params[C.TS_PARAM_SELECT] = ",".join(query.variables)
+        path = C.TS_PATH.format(entity=query.asset_id, aspect=query.aspect)
+        response = await self.api.request("GET", path, params=params, expected=(200,))
+        self.requests += 1
+        body = parse_json(response) if response.content.strip() else []
+        if not isinstance(body, list):
+            raise ResponseFormatError(
+                f"expected a JSON array, got {type(body).__name__}", status=200, method="GET", url=path
+            )
+        page: Page = [r for r in body if isinstance(r, dict)]
+        if page and response.headers.get(C.LINK_HEADER):
+            last = parse_ms(page[-1].get(C.TS_TIME))
+            if last is None:
+                raise ResponseFormatError("a record without a readable _time", method="GET", url=path)
+            async for record in self.api.timeseries.iter(
+                query.asset_id, query.aspect, format_ms(last), format_ms(hi), select=query.variables or None
+            ):
+                page.append(record)
+            self.requests += 1 + (len(page) - len(body)) // C.TS_MAX_LIMIT
+        return page
+
+    async def _raw_chunks(self, planned: PlannedRead) -> AsyncIterator[tuple[Page, np.ndarray]]:
+        """Pages of records in ``(start, end]`` in time order, each ``_time`` once, with their times."""
         query = planned.query
         start, end = query.range.start_ms, query.range.end_ms
         last = start  # records at or before this are already out (from is exclusive)
         probe = planned.probe
         if probe is not None:
-            page = [
-                r for r in probe.records if (t := parse_ms(r.get(C.TS_TIME))) is not None and start < t <= end
-            ]
+            page, times = _after(probe.records, last, end)
             if page:
-                last = parse_ms(page[-1][C.TS_TIME]) or last
-                yield page
+                last = int(times[-1])
+                yield page, times
             if probe.complete:
                 return
         rate = self.rates.get((query.asset_id, query.aspect)) or (probe.rate_hz if probe else None)
         estimate = math.ceil(rate * (end - last) / 1000) if rate else planned.plan.estimate
         bounds = raw_subranges(last, end, estimate, target=self.subrange_target)
+        # Every sub-range after the first starts 1 ms early: a record on a seam is read twice, kept once.
         windows = ((bounds[i] - 1 if i > 0 else bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1))
-        select = query.variables or None
 
         async def read(window: tuple[int, int]) -> Page:
-            lo, hi = window
-            out: Page = []
-            async for record in self.api.timeseries.iter(
-                query.asset_id, query.aspect, format_ms(lo), format_ms(hi), select=select
-            ):
-                out.append(record)
-            self.requests += 1 + len(out) // C.TS_MAX_LIMIT
-            return out
+            return await self._read_window(query, *window)
 
         async for page in _ordered(windows, read, self.concurrency):
-            kept: Page = []
-            for record in page:
-                t = parse_ms(record.get(C.TS_TIME))
-                if t is not None and last < t <= end:
-                    kept.append(record)
-                    last = t
+            kept, times = _after(page, last, end)
             if kept:
-                yield kept
+                last = int(times[-1])
+                yield kept, times
 
     async def _aggregate_pages(self, planned: PlannedRead) -> AsyncIterator[Page]:
         query = planned.query
@@ -387,6 +412,26 @@ class TimeSeriesReader:
                     last = t
             if kept:
                 yield kept
+
+
+def _after(page: Page, last: int, end: int) -> tuple[Page, np.ndarray]:
+    """The records of ``page`` later than ``last`` and not after ``end``, strictly increasing in time."""
+    if not page:
+        return [], np.empty(0, dtype=np.int64)
+    times = times_to_ms([r.get(C.TS_TIME) for r in page])
+    if len(times) > 1 and not bool(np.all(times[1:] > times[:-1])):
+        keep: list[int] = []
+        previous = last
+        for i, t in enumerate(times.tolist()):
+            if previous < t <= end:
+                keep.append(i)
+                previous = t
+        return [page[i] for i in keep], times[keep]
+    mask = (times > last) & (times <= end)
+    if bool(mask.all()):
+        return page, times
+    index = np.flatnonzero(mask)
+    return [page[i] for i in index], times[index]
 
 
 async def _ordered(

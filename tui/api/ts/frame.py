@@ -224,11 +224,13 @@ class RawBuilder:
     def __len__(self) -> int:
         return self._rows
 
-    def add(self, page: Sequence[Mapping[str, Any]]) -> int:
-        """Add one page; returns how many records were kept."""
+    def add(self, page: Sequence[Mapping[str, Any]], times: np.ndarray | None = None) -> int:
+        """Add one page (``times``: its ``_time`` values as epoch ms, when already parsed); returns how
+        many records were kept."""
         if not page:
             return 0
-        times = times_to_ms([r.get(C.TS_TIME) for r in page])
+        if times is None or len(times) != len(page):
+            times = times_to_ms([r.get(C.TS_TIME) for r in page])
         keep_idx: list[int] | None = None
         if len(times) > 1 and not bool(np.all(times[1:] > times[:-1])) or times[0] <= self._last:
             keep_idx = []

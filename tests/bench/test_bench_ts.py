@@ -1,0 +1,227 @@
+"""Time series benchmarks (issue 9, section 7): `make bench` prints figures and ratios; no timed asserts.
+
+The simulator runs in its own process over loopback with 20 ms of injected latency per API call, as a
+remote tenant would be reached. The demo plant has no 1 Hz aspect yet (issue 9, section 5, is being
+built in the simulator), so this benchmark's simulator instance sets the Motor aspect's sample period
+to 1 s before serving (`MotorData`, 4 variables, one record per second); nothing in `tui/sim` changes.
+Once the 1 Hz aspect lands in the demo plant, point `ASPECT` at it and drop `_one_hz_motor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tui.api.auth import Credentials, CredentialStyle
+from tui.api.client import ApiClient, ConnectionConfig
+from tui.api.ts.downsample import minmax_indices
+from tui.api.ts.fetch import SeriesQuery, TimeSeriesReader
+from tui.api.ts.frame import RawBuilder, format_ms
+from tui.api.ts.textchart import ChartSeries, render_chart
+from tui.api.ts.timerange import TimeRange
+from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+ASPECT = "MotorData"
+VARIABLE = "vibration"
+LATENCY_MS = 20
+WIDTH = 150  # chart columns
+
+_SERVER_CODE = """
+import sys, time
+from tui.sim.config import SimConfig
+from tui.sim.server import SimServer
+server = SimServer(SimConfig(latency_ms=float(sys.argv[2])), port=int(sys.argv[1]))
+for aspect_type in server.app.state.tenant.aspect_types.values():
+    if aspect_type.name == "MotorData":
+        aspect_type.sample_period_s = 1  # the 1 Hz aspect of issue 9, section 5 (see module doc)
+server.start()
+while server.running:
+    time.sleep(0.5)
+"""
+
+
+class _OneHzServer:
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and code)
+            [sys.executable, "-c", _SERVER_CODE, str(self.port), str(LATENCY_MS)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            self.proc.kill()
+            raise RuntimeError("simulator did not start")
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token_url = f"{self.url}/oauth/token"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def one_hz_server():
+    server = _OneHzServer()
+    yield server
+    server.stop()
+
+
+def _client(server: _OneHzServer) -> ApiClient:
+    creds = Credentials(
+        CredentialStyle.CLIENT_CREDENTIALS, server.token_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
+    return ApiClient(ConnectionConfig(gateway=server.url, credentials=creds))
+
+
+async def _motor(api: ApiClient) -> str:
+    async for asset in api.assets.list({"typeId": "demo.Motor"}):
+        return asset.asset_id
+    raise RuntimeError("no motor in the demo plant")
+
+
+def _report(title: str, rows: list[tuple[str, str]]) -> None:
+    print(f"\n== {title}")
+    for name, value in rows:
+        print(f"   {name:<52} {value}")
+
+
+def _draw(times, values) -> list[str]:
+    """Downsample to the chart's columns and render: the part of "drawn" that is ours."""
+    idx = minmax_indices(times, values, WIDTH)
+    series = ChartSeries(VARIABLE, times[idx] / 1000.0, values[idx], "mm/s")
+    return render_chart([series], width=WIDTH, height=20, tz=UTC)
+
+
+def test_bench_24h_raw_concurrent_subranges_vs_sequential_link_pages(one_hz_server: _OneHzServer) -> None:
+    """24 h of 1 Hz raw data: concurrent sub-ranges vs one range in sequential Link pages (`mc`)."""
+    end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    rng = TimeRange.of(end - timedelta(hours=24), end)
+
+    async def run() -> dict[str, object]:
+        async with _client(one_hz_server) as api:
+            asset = await _motor(api)
+            await api.tokens.get()
+            await api.timeseries.read(asset, ASPECT, limit=1)  # warm connection
+            sequential: list[float] = []
+            concurrent: list[float] = []
+            seq_n = con_n = 0
+            seq_pages = con_requests = 0
+            same = True
+            for _ in range(2):
+                before = api.requests
+                t0 = time.perf_counter()
+                builder = RawBuilder([VARIABLE])
+                page: list[dict] = []
+                async for record in api.timeseries.iter(
+                    asset, ASPECT, format_ms(rng.start_ms), format_ms(rng.end_ms), select=VARIABLE
+                ):
+                    page.append(record)
+                    if len(page) == 2000:
+                        builder.add(page)
+                        page = []
+                builder.add(page)
+                seq_frame = builder.build()
+                _draw(seq_frame.times, seq_frame.columns[VARIABLE].values)
+                sequential.append(time.perf_counter() - t0)
+                seq_n, seq_pages = len(seq_frame), api.requests - before
+
+                reader = TimeSeriesReader(api)  # cold: no known rate, no cache
+                before = api.requests
+                t0 = time.perf_counter()
+                result = await reader.load(SeriesQuery(asset, ASPECT, (VARIABLE,), rng), WIDTH)
+                frame = result.frame
+                _draw(frame.times, frame.columns[VARIABLE].values)  # type: ignore[union-attr]
+                concurrent.append(time.perf_counter() - t0)
+                con_n, con_requests = len(frame), api.requests - before
+                same = same and frame.times.tolist() == seq_frame.times.tolist()
+                summary = result.summary
+            return {
+                "sequential": min(sequential),
+                "concurrent": min(concurrent),
+                "seq_n": seq_n,
+                "con_n": con_n,
+                "seq_pages": seq_pages,
+                "con_requests": con_requests,
+                "same": same,
+                "summary": summary,
+            }
+
+    r = asyncio.run(run())
+    seq, con = float(r["sequential"]), float(r["concurrent"])  # type: ignore[arg-type]
+    _report(
+        f"24 h of 1 Hz raw data, one variable, {LATENCY_MS} ms latency, simulator in its own process",
+        [
+            (
+                "one range, sequential Link pages of 2000 (mc)",
+                f"{r['seq_n']:,} records, {r['seq_pages']} requests, {seq:.2f} s",
+            ),
+            (
+                "TimeSeriesReader: probe + concurrent sub-ranges",
+                f"{r['con_n']:,} records, {r['con_requests']} requests, {con:.2f} s",
+            ),
+            ("status line", str(r["summary"])),
+            ("same records", str(r["same"])),
+            ("speed-up (target >= 3x)", f"x{seq / con:.1f}"),
+        ],
+    )
+    assert r["same"]  # a correctness check, not a timing one
+
+
+def test_bench_30_days_of_1hz_cold_plan_fetch_downsample(one_hz_server: _OneHzServer) -> None:
+    """30 days of 1 Hz (2.6 M raw points) for one variable, cold: probe, plan, fetch, downsample, render."""
+    end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    rng = TimeRange.of(end - timedelta(days=30), end)
+
+    async def run() -> tuple[float, str, float]:
+        async with _client(one_hz_server) as api:
+            asset = await _motor(api)
+            await api.tokens.get()
+            times = []
+            summary = ""
+            for _ in range(3):
+                reader = TimeSeriesReader(api)
+                t0 = time.perf_counter()
+                result = await reader.load(SeriesQuery(asset, ASPECT, (VARIABLE,), rng), WIDTH)
+                frame = result.frame
+                render_chart(
+                    [ChartSeries(VARIABLE, frame.mids(), frame.field(VARIABLE, "average"))],  # type: ignore[union-attr]
+                    width=WIDTH,
+                    height=20,
+                    tz=UTC,
+                )
+                times.append(time.perf_counter() - t0)
+                summary = result.summary
+                t0 = time.perf_counter()
+                again = await reader.load(SeriesQuery(asset, ASPECT, (VARIABLE,), rng), WIDTH)
+                cached = time.perf_counter() - t0
+                assert again.cached
+            return statistics.median(times), summary, cached
+
+    elapsed, summary, cached = asyncio.run(run())
+    _report(
+        f"30 days of 1 Hz data, one variable, cold reader, {LATENCY_MS} ms latency",
+        [
+            (
+                "probe + plan + fetch + text chart (median of 3)",
+                f"{elapsed:.2f} s (target for the screen: <= 2 s)",
+            ),
+            ("status line", summary),
+            ("zooming back out (cache)", f"{cached * 1000:.1f} ms"),
+        ],
+    )
