@@ -9,10 +9,12 @@ Raw reads (IoT Time Series v3, reference 3.1). The server pages one range sequen
 most ``concurrency`` requests in flight, and the results are yielded in sub-range order. Sub-ranges are
 sized from the rate to hold just under one page (2000 records), so most are one request; one that
 holds more (the rate changed, or the server pages smaller) goes on through ``TimeSeries.iter`` from its
-last ``_time``, the same rule the ``Link`` header follows. Seams: ``from`` is exclusive and ``to`` inclusive, so the
-sub-ranges ``(b0, b1], (b1, b2], ...`` partition the range. To stay exact even against a server that
-reads either bound the other way, every sub-range after the first starts one millisecond early (its
-``from`` is ``b[i] - 1 ms``), so a record at a seam is read by both neighbours, and the merge keeps only
+last ``_time``, the same rule the ``Link`` header follows.
+
+Seams: ``from`` is exclusive and ``to`` inclusive, so the sub-ranges ``(b0, b1], (b1, b2], ...``
+partition the range. To stay exact even against a server that reads either bound the other way,
+every sub-range after the first starts one millisecond early (its ``from`` is ``b[i] - 1 ms``), so a
+record at a seam is read by both neighbours, and the merge keeps only
 records later than the last one kept: every record exactly once, in order.
 
 Aggregates (v4, reference 4): the range is cut by the range limit of the interval's unit with seams on
@@ -56,7 +58,7 @@ from tui.api.ts.timerange import TimeRange, from_ms
 if TYPE_CHECKING:
     from tui.api.client import ApiClient
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 10  # the connection pool of ApiClient holds 10 by default
 _T = TypeVar("_T")
 Page = list[dict[str, Any]]
 
