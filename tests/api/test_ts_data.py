@@ -230,3 +230,75 @@ def test_recent_ranges_expire_old_ranges_stay() -> None:
     clock.now += 60
     assert cache.get(key, now_ms - 3_600_000, now_ms, ("a",)) is None  # may have grown since
     assert cache.get(key, now_ms - 90_000_000, now_ms - 86_400_000, ("a",)) is not None
+
+
+# ------------------------------------------------------------------------------- chart data, readout
+
+
+def test_chart_data_for_raw_frames_breaks_lines_at_outages_and_marks_quality() -> None:
+    from tui.api.ts.view import chart_data
+
+    start = 1_709_000_000_000
+    recs = []
+    for i in range(20_000):
+        if 5000 <= i < 6000:
+            continue  # an outage: no records at all
+        rec = {"_time": format_ms(start + 1000 * i), "flow": float(i % 100), "flow_qc": 0}
+        if i == 7000:
+            rec["flow_qc"] = 0x80
+        if i in (7100, 7101):
+            rec["flow_qc"] = 0x40
+        recs.append(rec)
+    frame = RawFrame.from_records(recs)
+    data = chart_data(frame, "flow", columns=100)
+    assert len(data) <= 2 * 100 + 3
+    assert np.isnan(data.y).sum() == 1  # the outage, once
+    gap_at = data.x[np.isnan(data.y)][0]
+    assert (start / 1000 + 5000) < gap_at < (start / 1000 + 6000)
+    assert np.nanmax(data.y) == 99.0 and np.nanmin(data.y) == 0.0
+    assert data.bad_x.tolist() == [(start + 7_000_000) / 1000]
+    assert data.uncertain_x.tolist() == [(start + 7_100_000) / 1000]  # one mark per column
+    window = chart_data(frame, "flow", columns=10, start_ms=start + 1_000_000, end_ms=start + 2_000_000)
+    assert window.x.min() >= (start + 999_000) / 1000 and window.x.max() <= (start + 2_000_000) / 1000
+
+
+def test_chart_data_for_aggregates_keeps_band_and_holes() -> None:
+    from tui.api.ts.view import chart_data, readout
+
+    h = 3_600_000
+    items = []
+    for k in range(1000):
+        if 400 <= k < 410:
+            continue  # intervals without data are left out by the service
+        items.append(
+            {
+                "starttime": format_ms(k * h),
+                "endtime": format_ms((k + 1) * h),
+                "flow": {"countgood": 10, "countuncertain": 1 if k == 500 else 0, "countbad": 2 if k == 600 else 0,
+                         "average": float(k % 50), "minvalue": float(k % 50) - 1 - (50 if k == 777 else 0),
+                         "maxvalue": float(k % 50) + 1},
+            }
+        )  # fmt: skip
+    frame = AggregateFrame.from_items(items)
+    data = chart_data(frame, "flow", columns=50)
+    assert data.lo is not None and data.hi is not None
+    assert np.nanmin(data.lo) == 27 - 1 - 50  # the deepest minimum survives the thinning
+    assert np.nanmax(data.hi) == 50.0
+    assert np.isnan(data.y).any()  # the hole of 10 missing hours
+    assert data.bad_x.tolist() == [(600 * h + h / 2) / 1000] and len(data.uncertain_x) == 1
+    r = readout(frame, "flow", 600 * h + 123)
+    assert (r.time_ms, r.end_ms, r.count, r.quality, r.mean) == (600 * h, 601 * h, 12, "bad", 0.0)
+    assert readout(frame, "flow", 405 * h).time_ms in (399 * h, 410 * h)  # nearest bucket with data
+
+
+def test_readout_and_live_extension_of_raw_frames() -> None:
+    from tui.api.ts.view import readout
+
+    frame = RawFrame.from_records(_records(10))
+    r = readout(frame, "flow", 1_709_000_000_000 + 3_400)  # record 3 has no flow: nearest with flow
+    assert r.time_ms in (1_709_000_002_000, 1_709_000_004_000) and r.value in (12.0, 14.0)
+    assert readout(frame, "flow", 1_709_000_000_000).quality == "uncertain"  # code 0x40
+    more = _records(14)[8:]  # overlaps the last two records held
+    grown = frame.extended(more)
+    assert len(grown) == 14 and list(grown.records()) == _records(14)
+    assert frame.extended(_records(10)[:3]) is frame  # nothing newer

@@ -57,6 +57,7 @@ from tui.api.ts.timerange import TimeRange, from_ms
 
 if TYPE_CHECKING:
     from tui.api.client import ApiClient
+    from tui.api.models import Aspect
 
 DEFAULT_CONCURRENCY = 10  # the connection pool of ApiClient holds 10 by default
 _T = TypeVar("_T")
@@ -83,6 +84,14 @@ class SeriesQuery:
             return None
         names = self.variables or tuple(self.types)
         return tuple(n for n in names if str(self.types.get(n, "")).upper() in C.AGG_NUMERIC_TYPES)
+
+    @classmethod
+    def for_aspect(
+        cls, asset_id: str, aspect: Aspect, variables: Sequence[str], rng: TimeRange
+    ) -> SeriesQuery:
+        """A query with the data types taken from the aspect's variable definitions (Assets API)."""
+        types = {v.name: (v.data_type or "") for v in aspect.variables}
+        return cls(asset_id, aspect.name, tuple(variables), rng, types)
 
     def with_range(self, rng: TimeRange) -> SeriesQuery:
         return replace(self, range=rng)

@@ -190,6 +190,38 @@ class RawFrame:
                     rec[col.name + C.TS_QC_SUFFIX] = int(col.quality[i])
             yield rec
 
+    def extended(self, records: Sequence[Mapping[str, Any]]) -> RawFrame:
+        """This frame with newer ``records`` appended (live mode); records not later than the last
+        ``_time`` held are dropped, so polling overlapping windows adds each record once."""
+        last = int(self.times[-1]) if len(self.times) else -(2**62)
+        builder = RawBuilder(self.variables or None)
+        builder._last = last  # only records after what is held
+        builder.add(list(records))
+        if not len(builder):
+            return self
+        newer = builder.build()
+        if not len(self.times):
+            return newer
+        columns: dict[str, Column] = {}
+        for name in dict.fromkeys(self.variables + newer.variables):
+            a = self.columns.get(name) or _empty_column(name, len(self.times))
+            b = newer.columns.get(name) or _empty_column(name, len(newer.times))
+            if a.numeric and b.numeric:
+                values = np.concatenate([a.values, b.values])
+            else:
+                values = np.empty(len(a.values) + len(b.values), dtype=object)
+                values[:] = [a.value_at(i) for i in range(len(a.values))] + [
+                    b.value_at(i) for i in range(len(b.values))
+                ]
+            quality = None
+            if a.quality is not None or b.quality is not None:
+                qa = a.quality if a.quality is not None else np.full(len(a.values), QC_NONE, dtype=np.int64)
+                qb = b.quality if b.quality is not None else np.full(len(b.values), QC_NONE, dtype=np.int64)
+                quality = np.concatenate([qa, qb])
+            integral = (a.integral or _all_missing(a)) and (b.integral or _all_missing(b))
+            columns[name] = Column(name, values, quality, integral and values.dtype == np.float64)
+        return RawFrame(np.concatenate([self.times, newer.times]), columns)
+
     @classmethod
     def from_records(
         cls, records: Iterable[Mapping[str, Any]], variables: Sequence[str] | None = None
@@ -288,6 +320,14 @@ class RawBuilder:
                 quality = np.array(q, dtype=np.int64)
             columns[name] = _column(name, flat, quality)
         return RawFrame(times, columns)
+
+
+def _empty_column(name: str, n: int) -> Column:
+    return Column(name, np.full(n, np.nan), None, False)
+
+
+def _all_missing(col: Column) -> bool:
+    return bool(np.isnan(col.values).all()) if col.numeric else all(v is None for v in col.values)
 
 
 def _column(name: str, values: list[Any], quality: np.ndarray | None) -> Column:
