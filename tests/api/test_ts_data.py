@@ -270,15 +270,16 @@ def test_chart_data_for_aggregates_keeps_band_and_holes() -> None:
     for k in range(1000):
         if 400 <= k < 410:
             continue  # intervals without data are left out by the service
-        items.append(
-            {
-                "starttime": format_ms(k * h),
-                "endtime": format_ms((k + 1) * h),
-                "flow": {"countgood": 10, "countuncertain": 1 if k == 500 else 0, "countbad": 2 if k == 600 else 0,
-                         "average": float(k % 50), "minvalue": float(k % 50) - 1 - (50 if k == 777 else 0),
-                         "maxvalue": float(k % 50) + 1},
-            }
-        )  # fmt: skip
+        dip = 50 if k == 777 else 0
+        stats = {
+            "countgood": 10,
+            "countuncertain": 1 if k == 500 else 0,
+            "countbad": 2 if k == 600 else 0,
+            "average": float(k % 50),
+            "minvalue": float(k % 50) - 1 - dip,
+            "maxvalue": float(k % 50) + 1,
+        }
+        items.append({"starttime": format_ms(k * h), "endtime": format_ms((k + 1) * h), "flow": stats})
     frame = AggregateFrame.from_items(items)
     data = chart_data(frame, "flow", columns=50)
     assert data.lo is not None and data.hi is not None
