@@ -26,7 +26,7 @@ from tui.api.auth import Credentials, CredentialStyle
 from tui.api.client import ApiClient, ConnectionConfig
 from tui.api.ts.downsample import minmax_indices
 from tui.api.ts.fetch import SeriesQuery, TimeSeriesReader
-from tui.api.ts.frame import RawBuilder, format_ms
+from tui.api.ts.frame import RawBuilder, RawFrame, format_ms
 from tui.api.ts.textchart import ChartSeries, render_chart
 from tui.api.ts.timerange import TimeRange
 from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -189,7 +189,8 @@ async def _compare(api: ApiClient, asset: str, rng: TimeRange) -> dict[str, obje
         t0 = time.perf_counter()
         result = await reader.load(SeriesQuery(asset, ASPECT, (VARIABLE,), rng), WIDTH)
         frame = result.frame
-        _draw(frame.times, frame.columns[VARIABLE].values)  # type: ignore[union-attr]
+        assert isinstance(frame, RawFrame)
+        _draw(frame.times, frame.columns[VARIABLE].values)
         concurrent.append(time.perf_counter() - t0)
         out["con_n"], out["con_requests"] = len(frame), api.requests - before
         out["same"] = bool(out["same"]) and frame.times.tolist() == seq_frame.times.tolist()
@@ -248,7 +249,7 @@ def test_bench_24h_raw_against_a_server_with_negligible_page_cost() -> None:
     try:
 
         async def run() -> dict[str, object]:
-            async with _client(server) as api:  # type: ignore[arg-type]
+            async with _client(server) as api:
                 return await _compare(api, "a" * 32, rng)
 
         r = asyncio.run(run())

@@ -277,7 +277,7 @@ class RawBuilder:
         if not len(times):
             return 0
         if self._fixed is None:
-            for rec in page[:1] + page[-1:]:
+            for rec in [*page[:1], *page[-1:]]:
                 for key in rec:
                     if key != C.TS_TIME and not key.endswith(C.TS_QC_SUFFIX) and key not in self._names:
                         self._names.append(key)
@@ -551,6 +551,7 @@ def _aggregate_stats(frame: AggregateFrame, variable: str) -> SeriesStats:
     lo = float(np.nanmin(f["minvalue"])) if not np.isnan(f["minvalue"]).all() else None
     hi = float(np.nanmax(f["maxvalue"])) if not np.isnan(f["maxvalue"]).all() else None
     sums = f["sum"]
+    mean: float | None
     if not np.isnan(sums[counts > 0]).any():
         mean = float(np.nansum(sums) / total)
     else:

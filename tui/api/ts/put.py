@@ -150,10 +150,10 @@ def read_put_csv(
         elif name in by_name:
             columns.append((name, by_name[name], False))
         elif name.endswith(C.TS_QC_SUFFIX) and name[: -len(C.TS_QC_SUFFIX)] in by_name:
-            var = by_name[name[: -len(C.TS_QC_SUFFIX)]]
-            if not var.quality_code:
-                problem(1, name, f"'{var.name}' has no quality code in this aspect")
-            columns.append((name, var, True))
+            owner = by_name[name[: -len(C.TS_QC_SUFFIX)]]
+            if not owner.quality_code:
+                problem(1, name, f"'{owner.name}' has no quality code in this aspect")
+            columns.append((name, owner, True))
         else:
             known = ", ".join(sorted(by_name)) or "none"
             problem(1, name or None, f"'{name}' is not a variable of this aspect (variables: {known})")

@@ -158,8 +158,8 @@ def parse_time(text: str, *, now: datetime | None = None, tz: tzinfo | None = No
     if word == "now":
         return floor_ms(now)
     if word in ("today", "yesterday"):
-        day = now.astimezone(zone).date() - timedelta(days=1 if word == "yesterday" else 0)
-        return _localize(datetime(day.year, day.month, day.day), zone, raw)
+        date = now.astimezone(zone).date() - timedelta(days=1 if word == "yesterday" else 0)
+        return _localize(datetime(date.year, date.month, date.day), zone, raw)
     match = _RELATIVE.match(word)
     if match:
         sign, amount, unit = match.groups()

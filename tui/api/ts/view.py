@@ -166,7 +166,7 @@ def readout(frame: RawFrame | AggregateFrame, variable: str, t_ms: int) -> Reado
         total = int(counts[i])
         bad = f["countbad"][i]
         uncertain = f["countuncertain"][i]
-        quality = "bad" if bad > 0 else "uncertain" if uncertain > 0 else "good"
+        word = "bad" if bad > 0 else "uncertain" if uncertain > 0 else "good"
         return Readout(
             variable,
             int(frame.starts[i]),
@@ -175,7 +175,7 @@ def readout(frame: RawFrame | AggregateFrame, variable: str, t_ms: int) -> Reado
             max=_num(f["maxvalue"][i]),
             count=total,
             end_ms=int(frame.ends[i]),
-            quality=quality,
+            quality=word,
             good_share=float(f["countgood"][i]) / total if total else None,
         )
     col = frame.columns.get(variable)
@@ -193,7 +193,7 @@ def readout(frame: RawFrame | AggregateFrame, variable: str, t_ms: int) -> Reado
     candidates = [c for c in (k - 1, k) if 0 <= c < len(times)]
     best = min(candidates, key=lambda c: abs(int(times[c]) - t_ms))
     i = int(present[best])
-    quality = None
+    quality: str | None = None
     if col.quality is not None and col.quality[i] >= 0:
         quality = _QUALITY_WORDS[int(quality_classes(col.quality[i : i + 1])[0])]
     return Readout(variable, int(frame.times[i]), value=col.value_at(i), quality=quality)
