@@ -50,6 +50,24 @@ class Aggregates:
         select: str | Iterable[str] | None = None,
         count: int | None = None,
     ) -> list[AggregateInterval]:
+        items = await self.get_items(
+            asset_id, aspect, from_, to, interval_value, interval_unit, select=select, count=count
+        )
+        return [AggregateInterval.from_json(item) for item in items]
+
+    async def get_items(
+        self,
+        asset_id: str,
+        aspect: str,
+        from_: datetime | None = None,
+        to: datetime | None = None,
+        interval_value: int | None = None,
+        interval_unit: str | None = None,
+        select: str | Iterable[str] | None = None,
+        count: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The aggregate objects as the API sends them (``starttime``, ``endtime``, one object per
+        variable with the fields of reference 4), for callers that keep the API's field names."""
         value, unit = validate_interval(interval_value, interval_unit)
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
             raise ValueError("count must be a positive whole number")
@@ -76,4 +94,7 @@ class Aggregates:
             raise ResponseFormatError("expected an object with 'aggregates'")
         if not isinstance(items, list):
             raise ResponseFormatError("'aggregates' is not a list")
-        return [AggregateInterval.from_json(item) for item in items]
+        for item in items:
+            if not isinstance(item, dict):
+                raise ResponseFormatError("an aggregate is not a JSON object")
+        return items

@@ -125,6 +125,12 @@ TS_QC_SUFFIX = "_qc"
 TS_MAX_LIMIT = 2000  # UNCONFIRMED maximum (3.1, 7); larger ranges are paged with Link
 TS_WRITE_STATUSES = (200, 202, 204)  # UNCONFIRMED (3.2, 7)
 TS_DELETE_STATUSES = (200, 204)  # UNCONFIRMED (3.3, 7)
+TS_QC_GOOD, TS_QC_UNCERTAIN, TS_QC_BAD = 0, 1, 2  # classes by the OPC UA top bits 0x00/0x40/0x80 (3.1)
+TS_STRING_MAX = 255  # STRING length limit unless the variable declares one (3.2)
+TS_BIG_STRING_MAX = 100_000  # (3.2)
+# Longest range the client asks for in one chart or `ihub ts get` (project choice, UNCONFIRMED: no
+# public source states a read-range limit for IoT Time Series v3; aggregates are split per 4).
+TS_MAX_RANGE_S = 10 * 366 * 86_400
 LINK_HEADER = "Link"
 LINK_NEXT_REL = "next"
 
@@ -151,6 +157,24 @@ AGG_INTERVALS: dict[str, frozenset[int]] = {
     "week": frozenset(range(1, 13)),
     "month": frozenset(range(1, 4)),
 }
+# Maximum time range of one request per interval unit (4): 24 h for minutes, 7 days for hours, 90 days
+# for days, weeks and months. Longer ranges are split into several requests.
+AGG_RANGE_LIMIT_S: dict[str, int] = {
+    "minute": 86_400,
+    "hour": 7 * 86_400,
+    "day": 90 * 86_400,
+    "week": 90 * 86_400,
+    "month": 90 * 86_400,
+}
+# Nominal unit lengths in seconds (a month counts 30 days; the service uses calendar months).
+AGG_UNIT_S: dict[str, int] = {
+    "minute": 60,
+    "hour": 3600,
+    "day": 86_400,
+    "week": 7 * 86_400,
+    "month": 30 * 86_400,
+}
+AGG_NUMERIC_TYPES = frozenset({"DOUBLE", "INT", "LONG"})  # UNCONFIRMED: only numbers are aggregated (4)
 AGG_STAT_FIELDS = (
     "countgood",
     "countuncertain",
