@@ -65,6 +65,11 @@ def name_filter(text: str, type_id: str | None = None) -> str | None:
     return build_filter(*parts)
 
 
+def type_filter(type_id: str, subtypes: bool = True) -> str:
+    """Assets of a type; with ``subtypes`` also of every type derived from it (``hasType``, reference 2.3)."""
+    return json.dumps({C.FILTER_HAS_TYPE if subtypes else C.ASSET_TYPE_ID: type_id}, separators=(",", ":"))
+
+
 def _filter_param(filter: str | dict[str, Any] | None) -> str | None:
     if filter is None or filter == "" or filter == {}:
         return None

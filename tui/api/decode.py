@@ -69,7 +69,7 @@ def convert(data: Any, type_: type[T], *, what: str) -> T:
 
 def to_builtins(obj: Any) -> Any:
     """A model as plain JSON data (dicts, lists, strings, numbers) with the API's field names."""
-    return msgspec.to_builtins(obj)
+    return msgspec.json.decode(msgspec.json.encode(obj))
 
 
 def encode(obj: Any) -> bytes:

@@ -617,3 +617,57 @@ class AgentCertificate:
             private_key=_s(data, C.AGENT_F_PRIVATE_KEY) or _s(creds, C.AGENT_F_PRIVATE_KEY),
             raw=raw,
         )
+
+
+class StaticValue(_Part, frozen=True, kw_only=True):
+    """A static variable of an asset with its value and definition, for a details view.
+
+    ``aspect`` is None for the asset's own variables, else the static aspect's name. ``unit`` and
+    ``data_type`` come from the asset type's definition (None when the type does not define it).
+    """
+
+    aspect: str | None = None
+    name: str
+    value: Any = None
+    unit: str | None = None
+    data_type: str | None = None
+
+
+def static_values(asset: Asset, asset_type: AssetType | None = None) -> list[StaticValue]:
+    """The asset's static variables joined with their definitions in ``asset_type`` (best read with
+    ``exploded=True`` so inherited variables and aspects are included): the type's variables first, in
+    the type's order, then static aspects; values the type does not define come last, as received."""
+    rows: list[StaticValue] = []
+    used: set[tuple[str | None, str]] = set()
+
+    def add(aspect: str | None, definition: VariableDefinition, values: tuple[VariableValue, ...]) -> None:
+        value = next((v.value for v in values if v.name == definition.name), None)
+        rows.append(
+            StaticValue(
+                aspect=aspect,
+                name=definition.name,
+                value=value,
+                unit=definition.unit,
+                data_type=definition.data_type,
+            )
+        )
+        used.add((aspect, definition.name))
+
+    if asset_type is not None:
+        for definition in asset_type.variables:
+            add(None, definition, asset.variables)
+        for type_aspect in asset_type.aspects:
+            aspect_type = type_aspect.aspect_type
+            if aspect_type is None or aspect_type.is_dynamic:
+                continue
+            values = next((a.variables for a in asset.aspects if a.name == type_aspect.name), ())
+            for definition in aspect_type.variables:
+                add(type_aspect.name, definition, values)
+    for variable in asset.variables:
+        if (None, variable.name) not in used:
+            rows.append(StaticValue(name=variable.name, value=variable.value))
+    for aspect_values in asset.aspects:
+        for variable in aspect_values.variables:
+            if (aspect_values.name, variable.name) not in used:
+                rows.append(StaticValue(aspect=aspect_values.name, name=variable.name, value=variable.value))
+    return rows
