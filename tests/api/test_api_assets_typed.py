@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -108,7 +109,7 @@ def test_asset_page_decodes_every_field_and_keeps_no_raw() -> None:
     assert asset.owner_tenant == "supplier"
     assert not asset.is_root and not asset.is_deleted
     # No raw JSON is kept in a listing: ``raw`` is the model re-encoded, without unknown fields.
-    assert "_raw" not in asset.__dict__
+    assert not hasattr(asset, "__dict__")  # no room for it
     assert "somethingNew" not in asset.raw and "_links" not in asset.raw
     assert asset.raw == asset.to_json()
 
@@ -136,6 +137,12 @@ def test_minimal_asset_and_null_fields() -> None:
 def test_from_json_keeps_the_given_dict_and_accepts_id() -> None:
     asset = Asset.from_json(FULL_ASSET)
     assert asset.raw is FULL_ASSET and asset.etag == 7
+    (decoded,), _ = ASSET_PAGES(page_bytes([FULL_ASSET]), 0)
+    # The model that holds its dict is equal to, hashes like and reads like the decoded one.
+    assert asset == decoded and decoded == asset and not (asset != decoded) and not (decoded != asset)
+    assert hash(asset) == hash(decoded) and len({asset, decoded}) == 1
+    assert isinstance(asset, Asset) and repr(asset) == repr(decoded)
+    assert not gc.is_tracked(decoded)  # listings' models are left out of garbage collection
     assert Asset.from_json({"id": "b" * 32, "name": "x"}).asset_id == "b" * 32
     with pytest.raises(ResponseFormatError, match="without assetId"):
         Asset.from_json({"assetId": "", "name": "x"})
@@ -362,7 +369,7 @@ async def test_get_get_raw_and_page_decode_typed(mock_api) -> None:
 
     api, _ = mock_api(handler)
     asset = await api.assets.get(PUMP)
-    assert asset.asset_id == PUMP and asset.etag == 7 and "_raw" not in asset.__dict__
+    assert asset.asset_id == PUMP and asset.etag == 7 and not hasattr(asset, "__dict__")
     raw = await api.assets.get_raw(PUMP)
     assert raw["somethingNew"] == {"x": 1} and raw["_links"]["self"]["href"].endswith("/assets/x")
     items, total = await api.assets.page(0, 50)
