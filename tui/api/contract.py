@@ -235,6 +235,6 @@ SHARING_SHARER = "SHARER"
 SHARING_RECEIVER = "RECEIVER"
 # UNCONFIRMED: that ``tenantId`` of an asset shared into the tenant (mode RECEIVER) names the owning
 # tenant. No public source shows a received asset; the SDK's SharingResource has only ``modes``.
-ASSET_OWNER_TENANT = "tenant_id"  # the model attribute read as the owner tenant
+ASSET_OWNER_TENANT_FIELD = "tenantId"  # an asset field read as the owner tenant (Asset.owner_tenant)
 FILTER_HAS_TYPE = "hasType"  # the type or any type derived from it (2.3)
 NUMERIC_DATA_TYPES = frozenset({"INT", "LONG", "DOUBLE"})  # (2.5)

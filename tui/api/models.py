@@ -164,6 +164,11 @@ class _Model(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False
         return kept if kept is not None else self.to_json()
 
 
+def _attribute(cls: type[Any], api_field: str) -> str:
+    """The model attribute that holds an API field (``tenantId`` -> ``tenant_id``)."""
+    return cls.__struct_fields__[cls.__struct_encode_fields__.index(api_field)]
+
+
 _RAW = "_raw"
 _RAW_CLASSES: dict[type, type] = {}
 
@@ -351,8 +356,9 @@ class Asset(_Model, frozen=True):
 
     @property
     def owner_tenant(self) -> str | None:
-        """The tenant that owns the asset (``tenantId``; for received assets see ``C.ASSET_OWNER_TENANT``)."""
-        return getattr(self, C.ASSET_OWNER_TENANT)
+        """The tenant that owns the asset: the field ``C.ASSET_OWNER_TENANT_FIELD`` (``tenantId``;
+        UNCONFIRMED for assets shared into the tenant)."""
+        return getattr(self, _attribute(type(self), C.ASSET_OWNER_TENANT_FIELD))
 
     @property
     def is_deleted(self) -> bool:
