@@ -5,13 +5,13 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from msgspec.structs import force_setattr
 
 from tui.api import contract as C
-from tui.api.client import HalPageDecoder
+from tui.api.client import ApiClient, HalPageDecoder
 from tui.api.decode import decode
 from tui.api.errors import ResponseFormatError
 from tui.api.models import (
@@ -24,9 +24,6 @@ from tui.api.models import (
     VariableDefinition,
     etag_header,
 )
-
-if TYPE_CHECKING:
-    from tui.api.client import ApiClient
 
 T = TypeVar("T")
 

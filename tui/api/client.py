@@ -19,7 +19,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -334,7 +334,7 @@ class ApiClient:
         item_id = decoder.item_id if decoder is not None else _item_id
         seen: set[str] = set()
 
-        def fetch(number: int) -> Awaitable[tuple[list[Any], PageInfo]]:
+        def fetch(number: int) -> Coroutine[Any, Any, tuple[list[Any], PageInfo]]:
             return self.get_page(path, key, params, page=number, size=size, decoder=decoder)
 
         items, info = await fetch(0)
@@ -359,7 +359,7 @@ class ApiClient:
         try:
             while next_page < total_pages or pending:
                 while next_page < total_pages and len(pending) < limit:
-                    pending.append(asyncio.ensure_future(fetch(next_page)))
+                    pending.append(asyncio.create_task(fetch(next_page)))
                     next_page += 1
                 items, info = await pending.popleft()
                 later = info.total_pages_for(len(items))
