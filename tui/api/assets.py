@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, TypeVar
+
+import httpx
+from msgspec.structs import force_setattr
 
 from tui.api import contract as C
+from tui.api.client import ApiClient, HalPageDecoder
+from tui.api.decode import decode
 from tui.api.errors import ResponseFormatError
-from tui.api.models import Aspect, AspectType, Asset, AssetType, Etag, VariableDefinition, etag_header
+from tui.api.models import (
+    Aspect,
+    AspectType,
+    Asset,
+    AssetType,
+    Etag,
+    HierarchyEntry,
+    VariableDefinition,
+    etag_header,
+)
 
-if TYPE_CHECKING:
-    from tui.api.client import ApiClient
+T = TypeVar("T")
 
 
 def build_filter(*args: dict[str, Any] | None, **fields: Any) -> str | None:
@@ -49,6 +62,11 @@ def name_filter(text: str, type_id: str | None = None) -> str | None:
     return build_filter(*parts)
 
 
+def type_filter(type_id: str, subtypes: bool = True) -> str:
+    """Assets of a type; with ``subtypes`` also of every type derived from it (``hasType``, reference 2.3)."""
+    return json.dumps({C.FILTER_HAS_TYPE if subtypes else C.ASSET_TYPE_ID: type_id}, separators=(",", ":"))
+
+
 def _filter_param(filter: str | dict[str, Any] | None) -> str | None:
     if filter is None or filter == "" or filter == {}:
         return None
@@ -73,18 +91,100 @@ def _listing_params(
     return params
 
 
+def _asset_id(asset: Asset) -> str:
+    return asset.asset_id
+
+
+def _type_id(item: AssetType | AspectType) -> str | None:
+    return item.id or None
+
+
+def _name(item: Aspect | VariableDefinition) -> str | None:
+    return item.name or None
+
+
+ASSET_PAGES = HalPageDecoder(C.KEY_ASSETS, Asset, what="asset listing", item_id=_asset_id)
+ASSET_TYPE_PAGES = HalPageDecoder(C.KEY_ASSET_TYPES, AssetType, what="asset type listing", item_id=_type_id)
+ASPECT_TYPE_PAGES = HalPageDecoder(
+    C.KEY_ASPECT_TYPES, AspectType, what="aspect type listing", item_id=_type_id
+)
+ASPECT_PAGES = HalPageDecoder(C.KEY_ASPECTS, Aspect, what="aspect listing", item_id=_name)
+VARIABLE_PAGES = HalPageDecoder(C.KEY_VARIABLES, VariableDefinition, what="variable listing", item_id=_name)
+
+
 class AssetManagement:
+    """Asset Management v3 (reference section 2). Every call raises a typed ``ApiError``; a body that
+    is not what the contract says raises ``ResponseFormatError`` naming the field.
+
+    ``include_shared``: None sends nothing (the service's default), True/False send ``includeShared``.
+    Listings decode each page straight into models and keep no raw JSON; ``list_pages`` yields a page at
+    a time (the fast path for long listings), ``list`` one asset at a time on top of it.
+    """
+
     def __init__(self, client: ApiClient) -> None:
         self._c = client
+
+    async def _get(self, path: str, params: dict[str, Any], type_: type[T], what: str) -> T:
+        response = await self._c.request("GET", path, params=params, expected=(200,))
+        return _decode(response, type_, what)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        expected: tuple[int, ...],
+        json_body: Any = None,
+        content: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Asset | None:
+        response = await self._c.request(
+            method, path, json=json_body, content=content, headers=headers, expected=expected
+        )
+        if not response.content.strip():
+            return None
+        return _decode(response, Asset, "asset")
 
     # -- assets -------------------------------------------------------------------------------------
 
     async def root(self, include_shared: bool | None = None) -> Asset:
-        return Asset.from_json(await self._c.get_json(C.AM_ASSET_ROOT, params=_common(include_shared)))
+        """The tenant's root asset (``GET /assets/root``)."""
+        return await self._get(C.AM_ASSET_ROOT, _common(include_shared), Asset, "root asset")
 
     async def get(self, asset_id: str, include_shared: bool | None = None) -> Asset:
+        """One asset with its ``hierarchyPath`` (``GET /assets/{id}``); NotFoundError when absent."""
         path = C.AM_ASSET.format(id=asset_id)
-        return Asset.from_json(await self._c.get_json(path, params=_common(include_shared)))
+        return await self._get(path, _common(include_shared), Asset, "asset")
+
+    async def get_raw(self, asset_id: str, include_shared: bool | None = None) -> dict[str, Any]:
+        """One asset as the service sends it (a dict with ``_links`` and any field the models do not
+        know), for a detail view's raw JSON or ``ihub assets show -o json``."""
+        path = C.AM_ASSET.format(id=asset_id)
+        data = await self._c.get_json(path, params=_common(include_shared))
+        if not isinstance(data, dict):
+            raise ResponseFormatError(f"expected a JSON object for an asset, got {type(data).__name__}")
+        return data
+
+    async def list_pages(
+        self,
+        filter: str | dict[str, Any] | None = None,
+        sort: str | None = C.DEFAULT_SORT,
+        include_shared: bool | None = None,
+        page_size: int = C.AM_MAX_PAGE_SIZE,
+        concurrency: int | None = None,
+    ) -> AsyncIterator[builtins.list[Asset]]:
+        """Every matching asset, a page at a time (in order, each asset once), read with up to
+        ``concurrency`` pages in flight (default: ``ConnectionConfig.page_concurrency``).
+
+        Assets of one listing that share a parent share one ``hierarchy_path`` tuple (memory).
+        """
+        params = _listing_params(filter, sort, include_shared)
+        paths = _SharedPaths()
+        async for items in self._c.paginate_hal_pages(
+            C.AM_ASSETS, C.KEY_ASSETS, params, page_size, decoder=ASSET_PAGES, concurrency=concurrency
+        ):
+            paths.share(items)
+            yield items
 
     async def list(
         self,
@@ -92,14 +192,31 @@ class AssetManagement:
         sort: str | None = C.DEFAULT_SORT,
         include_shared: bool | None = None,
         page_size: int = C.AM_MAX_PAGE_SIZE,
+        concurrency: int | None = None,
     ) -> AsyncIterator[Asset]:
-        params = _listing_params(filter, sort, include_shared)
-        async for item in self._c.paginate_hal(C.AM_ASSETS, C.KEY_ASSETS, params, page_size=page_size):
-            yield Asset.from_json(item)
+        """Every matching asset, one at a time (``list_pages`` item by item)."""
+        async for items in self.list_pages(filter, sort, include_shared, page_size, concurrency):
+            for asset in items:
+                yield asset
+
+    async def list_all(
+        self,
+        filter: str | dict[str, Any] | None = None,
+        sort: str | None = C.DEFAULT_SORT,
+        include_shared: bool | None = None,
+        page_size: int = C.AM_MAX_PAGE_SIZE,
+        concurrency: int | None = None,
+    ) -> builtins.list[Asset]:
+        """Every matching asset in one list (``list_pages`` joined)."""
+        assets: builtins.list[Asset] = []
+        async for items in self.list_pages(filter, sort, include_shared, page_size, concurrency):
+            assets.extend(items)
+        return assets
 
     def children(
         self, parent_id: str, sort: str | None = C.DEFAULT_SORT, include_shared: bool | None = None
     ) -> AsyncIterator[Asset]:
+        """The direct children of an asset (filter ``parentId``), one at a time."""
         return self.list({C.ASSET_PARENT_ID: parent_id}, sort=sort, include_shared=include_shared)
 
     async def page(
@@ -112,9 +229,12 @@ class AssetManagement:
     ) -> tuple[builtins.list[Asset], int]:
         """One page for the UI: ``(assets, totalElements)``."""
         params = _listing_params(filter, sort, include_shared)
-        items, info = await self._c.get_page(C.AM_ASSETS, C.KEY_ASSETS, params, page=page, size=size)
+        items, info = await self._c.get_page(
+            C.AM_ASSETS, C.KEY_ASSETS, params, page=page, size=size, decoder=ASSET_PAGES
+        )
         total = info.total_elements if info.total_elements is not None else len(items)
-        return [Asset.from_json(i) for i in items], total
+        _SharedPaths().share(items)
+        return items, total
 
     async def count(
         self, filter: str | dict[str, Any] | None = None, include_shared: bool | None = None
@@ -124,20 +244,25 @@ class AssetManagement:
         return total
 
     async def aspects(self, asset_id: str, include_shared: bool | None = None) -> builtins.list[Aspect]:
+        """The aspects of an asset with their variables (``GET /assets/{id}/aspects``, all pages)."""
         path = C.AM_ASSET_ASPECTS.format(id=asset_id)
-        return [
-            Aspect.from_json(i)
-            async for i in self._c.paginate_hal(path, C.KEY_ASPECTS, _common(include_shared))
-        ]
+        return await self._all(path, C.KEY_ASPECTS, _common(include_shared), ASPECT_PAGES)
 
     async def variables(
         self, asset_id: str, include_shared: bool | None = None
     ) -> builtins.list[VariableDefinition]:
+        """The variable definitions of an asset (``GET /assets/{id}/variables``, all pages); names as
+        received (the reference leaves open whether aspect variables are qualified by aspect)."""
         path = C.AM_ASSET_VARIABLES.format(id=asset_id)
-        return [
-            VariableDefinition.from_json(i)
-            async for i in self._c.paginate_hal(path, C.KEY_VARIABLES, _common(include_shared))
-        ]
+        return await self._all(path, C.KEY_VARIABLES, _common(include_shared), VARIABLE_PAGES)
+
+    async def _all(
+        self, path: str, key: str, params: dict[str, Any], decoder: HalPageDecoder[T]
+    ) -> builtins.list[T]:
+        found: builtins.list[T] = []
+        async for items in self._c.paginate_hal_pages(path, key, params, decoder=decoder):
+            found.extend(items)
+        return found
 
     async def create(
         self,
@@ -166,30 +291,36 @@ class AssetManagement:
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         body.update(extra or {})
-        data = await self._c.send_json("POST", C.AM_ASSETS, json=body, expected=C.CREATE_STATUSES)
-        return Asset.from_json(data)
+        created = await self._send("POST", C.AM_ASSETS, json_body=body, expected=C.CREATE_STATUSES)
+        if created is None:
+            raise ResponseFormatError("the service created the asset but sent no body")
+        return created
 
     async def update(self, asset_id: str, etag: Etag, body: dict[str, Any]) -> Asset:
         """Replace an asset's values (``PUT``, ``If-Match``); a stale etag raises PreconditionFailedError."""
-        data = await self._c.send_json(
+        updated = await self._send(
             "PUT",
             C.AM_ASSET.format(id=asset_id),
-            json=body,
+            json_body=body,
             headers={C.IF_MATCH: etag_header(etag)},
             expected=C.UPDATE_STATUSES,
         )
-        return Asset.from_json(data)
+        if updated is None:
+            raise ResponseFormatError("the service updated the asset but sent no body")
+        return updated
 
     async def patch(self, asset_id: str, etag: Etag, body: dict[str, Any]) -> Asset:
         """Merge-patch an asset (RFC 7396, ``application/merge-patch+json``, ``If-Match``)."""
-        data = await self._c.send_json(
+        patched = await self._send(
             "PATCH",
             C.AM_ASSET.format(id=asset_id),
             content=json.dumps(body),
             headers={C.IF_MATCH: etag_header(etag), "Content-Type": C.MERGE_PATCH_CONTENT_TYPE},
             expected=C.UPDATE_STATUSES,
         )
-        return Asset.from_json(data)
+        if patched is None:
+            raise ResponseFormatError("the service patched the asset but sent no body")
+        return patched
 
     async def delete(self, asset_id: str, etag: Etag) -> None:
         await self._c.request(
@@ -201,14 +332,13 @@ class AssetManagement:
 
     async def move(self, asset_id: str, new_parent_id: str, etag: Etag) -> Asset | None:
         """Move an asset under a new parent (``POST /assets/{id}/move``). Returns the moved asset if sent."""
-        data = await self._c.send_json(
+        return await self._send(
             "POST",
             C.AM_ASSET_MOVE.format(id=asset_id),
-            json={C.AM_MOVE_FIELD: new_parent_id},
+            json_body={C.AM_MOVE_FIELD: new_parent_id},
             headers={C.IF_MATCH: etag_header(etag)},
             expected=(200, 201, 204),
         )
-        return Asset.from_json(data) if data is not None else None
 
     # -- types --------------------------------------------------------------------------------------
 
@@ -219,11 +349,16 @@ class AssetManagement:
         exploded: bool | None = None,
         include_shared: bool | None = None,
     ) -> AsyncIterator[AssetType]:
+        """Every asset type (``GET /assettypes``); ``exploded=True`` includes inherited aspects and
+        variables (marked ``inherited``)."""
         params = _listing_params(filter, sort, include_shared)
         if exploded is not None:
             params[C.PARAM_EXPLODED] = exploded
-        async for item in self._c.paginate_hal(C.AM_ASSET_TYPES, C.KEY_ASSET_TYPES, params):
-            yield AssetType.from_json(item)
+        async for items in self._c.paginate_hal_pages(
+            C.AM_ASSET_TYPES, C.KEY_ASSET_TYPES, params, decoder=ASSET_TYPE_PAGES
+        ):
+            for item in items:
+                yield item
 
     async def asset_type(
         self, type_id: str, exploded: bool | None = None, include_shared: bool | None = None
@@ -231,7 +366,25 @@ class AssetManagement:
         params = _common(include_shared)
         if exploded is not None:
             params[C.PARAM_EXPLODED] = exploded
-        return AssetType.from_json(await self._c.get_json(C.AM_ASSET_TYPE.format(id=type_id), params=params))
+        return await self._get(C.AM_ASSET_TYPE.format(id=type_id), params, AssetType, "asset type")
+
+    async def asset_type_chain(
+        self, type_id: str, include_shared: bool | None = None
+    ) -> builtins.list[AssetType]:
+        """The type and its ancestors, the type first (``core.basicasset`` last), one request each.
+
+        With the whole listing at hand, ``tui.api.models.type_chain(types_by_id, type_id)`` gives the
+        same without requests.
+        """
+        chain: builtins.list[AssetType] = []
+        seen: set[str] = set()
+        current: str | None = type_id
+        while current and current not in seen:
+            seen.add(current)
+            asset_type = await self.asset_type(current, include_shared=include_shared)
+            chain.append(asset_type)
+            current = asset_type.parent_type_id
+        return chain
 
     async def aspect_types(
         self,
@@ -239,13 +392,44 @@ class AssetManagement:
         sort: str | None = C.DEFAULT_SORT,
         include_shared: bool | None = None,
     ) -> AsyncIterator[AspectType]:
+        """Every aspect type (``GET /aspecttypes``) with its variables."""
         params = _listing_params(filter, sort, include_shared)
-        async for item in self._c.paginate_hal(C.AM_ASPECT_TYPES, C.KEY_ASPECT_TYPES, params):
-            yield AspectType.from_json(item)
+        async for items in self._c.paginate_hal_pages(
+            C.AM_ASPECT_TYPES, C.KEY_ASPECT_TYPES, params, decoder=ASPECT_TYPE_PAGES
+        ):
+            for item in items:
+                yield item
 
     async def aspect_type(self, type_id: str, include_shared: bool | None = None) -> AspectType:
         path = C.AM_ASPECT_TYPE.format(id=type_id)
-        return AspectType.from_json(await self._c.get_json(path, params=_common(include_shared)))
+        return await self._get(path, _common(include_shared), AspectType, "aspect type")
+
+
+class _SharedPaths:
+    """Within one listing, assets with the same parent get the same ``hierarchy_path`` tuple (and the
+    same parent-id string): the path is a function of the parent, so a 100 000-asset listing keeps one
+    copy per parent instead of one per asset."""
+
+    def __init__(self) -> None:
+        self._by_parent: dict[str | None, tuple[HierarchyEntry, ...]] = {}
+
+    def share(self, assets: Iterable[Asset]) -> None:
+        by_parent = self._by_parent
+        for asset in assets:
+            path = by_parent.get(asset.parent_id)
+            if path is None:
+                by_parent[asset.parent_id] = asset.hierarchy_path
+            elif path is not asset.hierarchy_path and path == asset.hierarchy_path:
+                force_setattr(asset, "hierarchy_path", path)
+
+
+def _decode(response: httpx.Response, type_: type[T], what: str) -> T:
+    try:
+        return decode(response.content, type_, what=what)
+    except ResponseFormatError as err:
+        raise ResponseFormatError(
+            err.message, status=response.status_code, method=response.request.method, url=response.request.url
+        ) from None
 
 
 def require_etag(asset: Asset) -> Etag:

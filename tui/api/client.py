@@ -19,15 +19,17 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
+import msgspec
 
 from tui import __version__
 from tui.api import contract as C
 from tui.api.auth import Credentials, TokenProvider
+from tui.api.decode import describe_error
 from tui.api.errors import (
     ApiError,
     ResponseFormatError,
@@ -44,6 +46,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES_IDEMPOTENT = frozenset({500, 502, 503, 504})
 
 Sleep = Callable[[float], Awaitable[Any]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -279,67 +282,117 @@ class ApiClient:
     # -- HAL paging (Asset Management, MQTT certificates) ------------------------------------------
 
     async def get_page(
-        self, path: str, key: str, params: dict[str, Any] | None = None, *, page: int = 0, size: int = 200
-    ) -> tuple[list[dict[str, Any]], PageInfo]:
-        """One HAL page: its items and the returned ``page`` object."""
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any] | None = None,
+        *,
+        page: int = 0,
+        size: int = 200,
+        decoder: HalPageDecoder[Any] | None = None,
+    ) -> tuple[list[Any], PageInfo]:
+        """One HAL page: its items and the returned ``page`` object.
+
+        Without ``decoder`` the items are dicts; with one they are decoded straight from the response
+        bytes into its item type. A body that is not a HAL page raises ``ResponseFormatError``.
+        """
         query = dict(params or {})
         query[C.PARAM_PAGE] = page
         query[C.PARAM_SIZE] = max(1, min(size, C.AM_MAX_PAGE_SIZE))
-        body = await self.get_json(path, params=query)
-        return hal_items(body, key), PageInfo.from_body(body, requested_page=page, requested_size=size)
+        if decoder is None:
+            body = await self.get_json(path, params=query)
+            return hal_items(body, key), PageInfo.from_body(body, requested_page=page, requested_size=size)
+        response = await self.request("GET", path, params=query, expected=(200,))
+        try:
+            return decoder(response.content, page)
+        except ResponseFormatError as err:
+            raise ResponseFormatError(
+                f"{err.message} (page {page})",
+                status=response.status_code,
+                method="GET",
+                url=response.request.url,
+            ) from None
 
-    async def paginate_hal(
-        self, path: str, key: str, params: dict[str, Any] | None = None, page_size: int = 200
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Every item of a HAL listing, in page order, each once.
+    async def paginate_hal_pages(
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any] | None = None,
+        page_size: int = 200,
+        *,
+        decoder: HalPageDecoder[Any] | None = None,
+        concurrency: int | None = None,
+    ) -> AsyncIterator[list[Any]]:
+        """Every page of a HAL listing as a list of items, in page order, each item once overall.
 
         Page 0 is fetched first; its ``page.totalPages`` (or ``totalElements`` / returned ``size``) sets the
-        plan; the remaining pages are fetched with at most ``page_concurrency`` requests in flight and
-        yielded in order. ``_links`` are ignored. Paging follows the returned ``page`` object, so a server
-        that clamps ``size`` is handled.
+        plan; the remaining pages are fetched with at most ``concurrency`` (default: the connection's
+        ``page_concurrency``) requests in flight and yielded in order. ``_links`` are ignored. Paging
+        follows the returned ``page`` object, so a server that clamps ``size`` is handled. Items are dicts,
+        or with ``decoder`` its typed items, decoded from the bytes without intermediate dicts.
 
         If the listing changes while it is being read (``totalElements`` moves), items may shift across
         page boundaries: duplicates are dropped by id (``assetId``/``id``), and if a later page reports
         more pages than planned, those pages are fetched too. An item moved from a page not yet read to
-        one already read can still be missed; that is inherent to offset paging.
+        one already read can still be missed; that is inherent to offset paging. Empty pages are skipped.
         """
         size = max(1, min(page_size, C.AM_MAX_PAGE_SIZE))
-        items, info = await self.get_page(path, key, params, page=0, size=size)
+        item_id = decoder.item_id if decoder is not None else _item_id
         seen: set[str] = set()
-        for item in _unique(items, seen):
-            yield item
+
+        def fetch(number: int) -> Coroutine[Any, Any, tuple[list[Any], PageInfo]]:
+            return self.get_page(path, key, params, page=number, size=size, decoder=decoder)
+
+        items, info = await fetch(0)
+        first = _unique(items, seen, item_id)
+        if first:
+            yield first
         total_pages = info.total_pages_for(len(items))
         if total_pages is None:
             # No usable page object: read sequentially until a short or empty page.
-            page = 1
+            number = 1
             effective = info.size or size
             while len(items) >= effective and items:
-                items, _ = await self.get_page(path, key, params, page=page, size=size)
-                for item in _unique(items, seen):
-                    yield item
-                page += 1
+                items, _ = await fetch(number)
+                fresh = _unique(items, seen, item_id)
+                if fresh:
+                    yield fresh
+                number += 1
             return
-        concurrency = max(1, self.config.page_concurrency)
+        limit = max(1, concurrency if concurrency is not None else self.config.page_concurrency)
         next_page = 1
-        pending: deque[asyncio.Task[tuple[list[dict[str, Any]], PageInfo]]] = deque()
+        pending: deque[asyncio.Task[tuple[list[Any], PageInfo]]] = deque()
         try:
             while next_page < total_pages or pending:
-                while next_page < total_pages and len(pending) < concurrency:
-                    pending.append(
-                        asyncio.create_task(self.get_page(path, key, params, page=next_page, size=size))
-                    )
+                while next_page < total_pages and len(pending) < limit:
+                    pending.append(asyncio.create_task(fetch(next_page)))
                     next_page += 1
                 items, info = await pending.popleft()
                 later = info.total_pages_for(len(items))
                 if later is not None and later > total_pages:
                     total_pages = later  # the listing grew: read the extra pages too
-                for item in _unique(items, seen):
-                    yield item
+                fresh = _unique(items, seen, item_id)
+                if fresh:
+                    yield fresh
         finally:
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+
+    async def paginate_hal(
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any] | None = None,
+        page_size: int = 200,
+        *,
+        decoder: HalPageDecoder[Any] | None = None,
+    ) -> AsyncIterator[Any]:
+        """Every item of a HAL listing, in page order, each once (``paginate_hal_pages``, item by item)."""
+        async for items in self.paginate_hal_pages(path, key, params, page_size, decoder=decoder):
+            for item in items:
+                yield item
 
     # -- Link paging (IoT Time Series) --------------------------------------------------------------
 
@@ -415,6 +468,17 @@ class PageInfo:
             total_pages=_int(page.get(C.PAGE_TOTAL_PAGES), None),
         )
 
+    @classmethod
+    def from_numbers(
+        cls, number: Any, size: Any, total_elements: Any, total_pages: Any, *, requested_page: int = 0
+    ) -> PageInfo:
+        return cls(
+            number=_int(number, requested_page),
+            size=_int(size, None),
+            total_elements=_int(total_elements, None),
+            total_pages=_int(total_pages, None),
+        )
+
     def total_pages_for(self, first_page_len: int) -> int | None:
         if self.total_pages is not None and self.total_pages >= 0:
             return self.total_pages
@@ -456,14 +520,83 @@ def _item_id(item: dict[str, Any]) -> str | None:
     return str(value) if value is not None else None
 
 
-def _unique(items: list[dict[str, Any]], seen: set[str]) -> Iterable[dict[str, Any]]:
+def _unique(items: Iterable[T], seen: set[str], item_id: Callable[[T], str | None]) -> list[T]:
+    """The items whose id was not seen yet (items without an id are all kept); records the new ids."""
+    fresh: list[T] = []
     for item in items:
-        ident = _item_id(item)
+        ident = item_id(item)
         if ident is not None:
             if ident in seen:
                 continue
             seen.add(ident)
-        yield item
+        fresh.append(item)
+    return fresh
+
+
+class _PageObject(msgspec.Struct, gc=False):
+    """The HAL ``page`` object (reference 2.2)."""
+
+    number: int | None = None
+    size: int | None = None
+    totalElements: int | None = None  # noqa: N815 (the API's field name)
+    totalPages: int | None = None  # noqa: N815
+
+
+class HalPageDecoder(Generic[T]):
+    """Decodes one HAL page of ``item_type`` straight from response bytes (msgspec, no dicts).
+
+    Accepts ``{"_embedded": {key: [...]}, "page": {...}}``, a page without ``_embedded`` or without the
+    key (an empty page), and the Spring variant ``{"content": [...], "totalPages": ...}``. ``item_id``
+    gives the id used to drop duplicates across pages (None: never dropped). ``what`` names the listing
+    in error messages. A malformed page raises ``ResponseFormatError`` naming the offending field.
+    """
+
+    def __init__(
+        self, key: str, item_type: type[T], *, what: str, item_id: Callable[[T], str | None] | None = None
+    ) -> None:
+        items = tuple[item_type, ...] | None  # type: ignore[valid-type]
+        embedded = msgspec.defstruct(f"Embedded_{key}", [(key, items, None)], gc=False)
+        self._type = msgspec.defstruct(
+            f"HalPage_{key}",
+            [
+                (C.EMBEDDED, embedded | None, None),
+                (C.PAGE, _PageObject | None, None),
+                (C.SPRING_CONTENT, items, None),
+                (C.PAGE_NUMBER, int | None, None),
+                (C.PAGE_SIZE_FIELD, int | None, None),
+                (C.PAGE_TOTAL_ELEMENTS, int | None, None),
+                (C.PAGE_TOTAL_PAGES, int | None, None),
+            ],
+            gc=False,
+        )
+        self._decoder = msgspec.json.Decoder(self._type, strict=False)
+        self.key = key
+        self.what = what
+        self.item_id: Callable[[Any], str | None] = item_id or (lambda _item: None)
+
+    def __call__(self, content: bytes, requested_page: int = 0) -> tuple[list[T], PageInfo]:
+        try:
+            body = self._decoder.decode(content)
+        except msgspec.ValidationError as err:
+            raise ResponseFormatError(f"unexpected {self.what}: {describe_error(err)}") from None
+        except msgspec.DecodeError:
+            raise ResponseFormatError(
+                f"unexpected {self.what}: not valid JSON ({len(content)} bytes)"
+            ) from None
+        embedded = getattr(body, C.EMBEDDED)
+        items = getattr(embedded, self.key) if embedded is not None else None
+        page = getattr(body, C.PAGE)
+        if items is None and page is None:
+            items = getattr(body, C.SPRING_CONTENT)
+            page = body  # the Spring variant carries the page numbers at the top level
+        info = (
+            PageInfo.from_numbers(
+                page.number, page.size, page.totalElements, page.totalPages, requested_page=requested_page
+            )
+            if page is not None
+            else PageInfo(requested_page, None, None, None)
+        )
+        return list(items or ()), info
 
 
 def parse_json(response: httpx.Response) -> Any:
@@ -496,4 +629,12 @@ def hal_items(body: Any, key: str) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
-__all__ = ["ApiClient", "ApiError", "ConnectionConfig", "PageInfo", "hal_items", "parse_json"]
+__all__ = [
+    "ApiClient",
+    "ApiError",
+    "ConnectionConfig",
+    "HalPageDecoder",
+    "PageInfo",
+    "hal_items",
+    "parse_json",
+]

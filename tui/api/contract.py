@@ -253,3 +253,12 @@ AGENT_F_PRIVATE_KEY = "privateKey"
 AGENT_F_PUBLIC_KEY = "publicKey"  # holds the certificate PEM
 AGENT_F_CREDENTIALS = "credentials"
 AGENT_F_CERTIFICATE_PEM = "certificatePem"
+
+# Asset Management: sharing (2.1, 2.4) and data types (2.5).
+SHARING_SHARER = "SHARER"
+SHARING_RECEIVER = "RECEIVER"
+# UNCONFIRMED: that ``tenantId`` of an asset shared into the tenant (mode RECEIVER) names the owning
+# tenant. No public source shows a received asset; the SDK's SharingResource has only ``modes``.
+ASSET_OWNER_TENANT_FIELD = "tenantId"  # an asset field read as the owner tenant (Asset.owner_tenant)
+FILTER_HAS_TYPE = "hasType"  # the type or any type derived from it (2.3)
+NUMERIC_DATA_TYPES = frozenset({"INT", "LONG", "DOUBLE"})  # (2.5)
