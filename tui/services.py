@@ -48,6 +48,14 @@ class Services:
     demo: bool = False
     # The clock the API client uses for token expiry (tests and snapshots freeze it).
     clock: Callable[[], float] = time.time
+    # Called once per process, from the event loop, with the first clock skew a token shows (server time
+    # minus local time, seconds; at least tui.api.auth.CLOCK_SKEW_NOTICE_S). Set by the UI. A skew seen
+    # before a callback was set waits in ``pop_clock_skew_notice()``.
+    on_clock_skew: Callable[[float], None] | None = None
+    # The latest skew measured by any client of these services (None: not measured yet).
+    clock_skew: float | None = field(default=None, init=False)
+    _skew_notice: float | None = field(default=None, init=False, repr=False)
+    _skew_noticed: bool = field(default=False, init=False, repr=False)
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -143,7 +151,27 @@ class Services:
             ca_bundle=str(Path(profile.ca_bundle).expanduser()) if profile.ca_bundle else None,
         )
         transport = self.transport_factory() if self.transport_factory is not None else None
-        return ApiClient(config, transport=transport, clock=self.clock)
+        client = ApiClient(config, transport=transport, clock=self.clock)
+        client.tokens.on_clock_skew = self._clock_skew_seen
+        return client
+
+    # -- clock skew --------------------------------------------------------------------------------
+
+    def _clock_skew_seen(self, skew: float) -> None:
+        """A client's token showed a large clock skew; tell the UI once per process."""
+        self.clock_skew = skew
+        if self._skew_noticed:
+            return
+        self._skew_noticed = True
+        if self.on_clock_skew is not None:
+            self.on_clock_skew(skew)
+        else:
+            self._skew_notice = skew
+
+    def pop_clock_skew_notice(self) -> float | None:
+        """The skew to show the user, once: returned on the first call after it was seen, then None."""
+        skew, self._skew_notice = self._skew_notice, None
+        return skew
 
 
 class SessionSecretStore(SecretStore):

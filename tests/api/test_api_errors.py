@@ -77,7 +77,8 @@ def test_shape_3_oauth_error_with_correlation_id() -> None:
 
 def test_plain_oauth_error_without_id() -> None:
     err = error_from_response(response(401, json={"error": "invalid_client"}))
-    assert err.code == "invalid_client" and err.message == "invalid_client"
+    assert err.code == "invalid_client"
+    assert err.message == "the token endpoint rejected the client id or secret (invalid_client)"
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,7 @@ def test_transport_dns() -> None:
     exc = _chained(httpx.ConnectError("[Errno -2] Name or service not known"), socket.gaierror(-2, "x"))
     err = TransportError.from_exception(exc, method="GET", url="https://nohost.example.invalid/api")
     assert err.kind == TransportError.DNS and err.status is None
-    assert str(err) == "could not resolve host nohost.example.invalid"
+    assert str(err) == "could not resolve host nohost.example.invalid (DNS)"
     assert not err.transient
 
 

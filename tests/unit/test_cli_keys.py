@@ -234,7 +234,9 @@ def test_keys_test_in_process(sim_cli: Cli) -> None:
     assert "not-the-secret" not in sim_cli.out
 
     sim_cli(
-        *_add_args("wrongurl", token_url=f"{GATEWAY}/oauth/tokens"), "--secret-stdin", stdin=io.StringIO("x1")
+        *_add_args("wrongurl", token_url=f"{GATEWAY}/oauth/tokens"),
+        "--secret-stdin",
+        stdin=io.StringIO("FAKE-any-secret-x1"),
     )
     assert sim_cli("test", "wrongurl", "--json") == EXIT_TEST_FAILED
     assert json.loads(sim_cli.out)["cause"].startswith("wrong token URL")
@@ -249,14 +251,14 @@ def test_keys_test_over_loopback(paths: AppPaths) -> None:
         assert cli("test", "loop") == EXIT_OK, cli.out
         assert "TCP connect" in cli.out and "connection OK" in cli.out
 
-        cli(*_add_args("badsecret", server.url), "--secret-stdin", stdin=io.StringIO("wrong-one"))
+        cli(*_add_args("badsecret", server.url), "--secret-stdin", stdin=io.StringIO("FAKE-wrong-secret-one"))
         assert cli("test", "badsecret") == EXIT_TEST_FAILED
         assert "wrong client secret" in cli.out
 
         cli(
             *_add_args("badurl", server.url, f"{server.url}/wrong/token"),
             "--secret-stdin",
-            stdin=io.StringIO("z"),
+            stdin=io.StringIO("FAKE-secret-value-z"),
         )
         assert cli("test", "badurl") == EXIT_TEST_FAILED
         assert "cause: wrong token URL" in cli.out

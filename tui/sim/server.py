@@ -58,6 +58,8 @@ class SimServer:
     def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         if not _is_loopback(host):
             raise SimServerError(f"The simulator only listens on loopback, not on {host!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise SimServerError(f"The port must be between 0 and 65535 (0 picks a free one), not {port}")
         self.config = config or SimConfig()
         self.host = host
         self.port = port
@@ -89,6 +91,9 @@ class SimServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
+        except (OverflowError, ValueError):
+            sock.close()
+            raise SimServerError(f"The port must be between 0 and 65535, not {self.port}") from None
         except OSError as exc:
             sock.close()
             raise SimServerError(f"Cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
@@ -101,6 +106,7 @@ class SimServer:
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=2,
+            date_header=False,  # the Date header comes from the simulator's clock (DateHeaderMiddleware)
         )
         uv_logger = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, _DropNoiseFilter) for f in uv_logger.filters):
@@ -164,6 +170,18 @@ def build_parser_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
         help=f"comma-separated faults to draw from: {', '.join(FAULT_KINDS)}",
     )
     parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=defaults.retry_after_s,
+        metavar="S",
+        help="seconds asked for in Retry-After on injected 429 and 503",
+    )
+    parser.add_argument(
+        "--retry-after-date",
+        action="store_true",
+        help="send Retry-After as an HTTP date instead of seconds",
+    )
+    parser.add_argument(
         "--max-page-size", type=int, default=defaults.max_page_size, metavar="N", help="largest page size"
     )
     parser.add_argument(
@@ -191,6 +209,9 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         raise ValueError("--max-page-size must be at least 1")
     if ns.token_ttl < 1:
         raise ValueError("--token-ttl must be at least 1 second")
+    retry_after = getattr(ns, "retry_after", 1)
+    if retry_after < 0:
+        raise ValueError("--retry-after must not be negative")
     if bool(ns.client_id) != bool(ns.client_secret):
         raise ValueError("--client-id and --client-secret go together")
     config = SimConfig(
@@ -201,6 +222,8 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         faults=faults,
         max_page_size=ns.max_page_size,
         token_ttl=ns.token_ttl,
+        retry_after_s=retry_after,
+        retry_after_http_date=bool(getattr(ns, "retry_after_date", False)),
     )
     if ns.client_id:
         config.clients = [

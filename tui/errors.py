@@ -1,0 +1,50 @@
+"""Plain words for any error, for the app and the CLI (no Textual here).
+
+``error_text(exc)`` is the one line a user sees for an exception: the typed errors of the API, config and
+secret layers already carry a plain message; anything else gets its message, or plain words for its kind.
+Never a Python class name ("VaultPassphraseError: wrong vault passphrase" becomes "wrong vault
+passphrase"), never a traceback, never a secret (``mask_secret`` removes a known one).
+
+Masking lives in ``tui.api.errors.mask_secret`` (whole values only, never a substring of a word; secrets
+shorter than ``MIN_SECRET_LENGTH`` are refused at input and never searched for); it is re-exported here.
+The cleaning rule for typed and pasted values is ``tui.config.inputs.clean_value`` / ``clean_secret``.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+
+from tui.api.errors import MIN_SECRET_LENGTH, mask_secret, one_line
+
+__all__ = ["MIN_SECRET_LENGTH", "error_text", "mask_secret"]
+
+_KIND_WORDS: tuple[tuple[type[BaseException], str], ...] = (
+    (KeyboardInterrupt, "interrupted"),
+    (TimeoutError, "no answer in time"),
+    (PermissionError, "permission denied"),
+    (FileNotFoundError, "file not found"),
+    (ConnectionError, "the connection failed"),
+    (MemoryError, "out of memory"),
+    (UnicodeError, "the text is not in the expected encoding"),
+    (KeyError, "not found"),
+)
+
+
+def error_text(error: BaseException, *, secret: str | None = None, limit: int = 200) -> str:
+    """One plain line for ``error`` (at most ``limit`` characters), ``secret`` masked if given."""
+    if isinstance(error, OSError) and not isinstance(error, TimeoutError) and error.errno:
+        reason = error.strerror or os.strerror(error.errno)
+        if error.errno == _errno.ENOENT:
+            reason = "file not found"
+        text = f"{reason}: {error.filename}" if error.filename else reason
+    elif isinstance(error, KeyError):
+        text = f"not found: {error.args[0]}" if error.args else "not found"
+    else:
+        text = str(error).strip()
+        if not text:
+            text = next(
+                (words for kind, words in _KIND_WORDS if isinstance(error, kind)),
+                "an unexpected error (details are in the log file)",
+            )
+    return one_line(mask_secret(text, secret), limit)
