@@ -428,7 +428,10 @@ class TokenProvider:
 def skew_words(skew: float) -> str:
     """``skew`` = server time - local time, in words."""
     side = "behind" if skew > 0 else "ahead of"
-    return f"the local clock is {wait_words(abs(skew))} {side} the server's"
+    amount = abs(skew)
+    if amount >= 120:  # round to whole minutes (or hours); a skew is not a wait to round up
+        amount = round(amount / 60) * 60
+    return f"the local clock is {wait_words(amount)} {side} the server's"
 
 
 def _retrieve_exception(future: asyncio.Future[Any]) -> None:

@@ -485,6 +485,7 @@ class _Diagnoser:
                 check,
                 f"the proxy {proxy_at} accepted the connection but did not answer the CONNECT to {target} "
                 f"within {self.timeout:g} s",
+                f"no answer to CONNECT {target} within {self.timeout:g} s",
             )
             return
         except OSError as exc:
@@ -492,6 +493,7 @@ class _Diagnoser:
                 check,
                 f"the proxy {proxy_at} dropped the connection during the CONNECT to {target}: "
                 f"{_oserror(exc)}",
+                f"connection dropped during CONNECT {target}",
             )
             return
         status_line = line.decode("latin-1", "replace").strip()
@@ -500,12 +502,14 @@ class _Diagnoser:
             self._connect_failed(
                 check,
                 f"the proxy {proxy_at} closed the connection instead of answering the CONNECT to {target}",
+                f"connection closed instead of an answer to CONNECT {target}",
             )
             return
         if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
             self._connect_failed(
                 check,
                 f"the proxy {proxy_at} answered the CONNECT to {target} with something that is not HTTP",
+                f"no HTTP answer to CONNECT {target}",
             )
             return
         status = int(parts[1])
@@ -518,13 +522,18 @@ class _Diagnoser:
                 check,
                 f"the proxy {proxy_at} requires authentication for the CONNECT to {target} (HTTP {answer}): "
                 "put the user and password in the proxy URL",
+                f"CONNECT {target}: HTTP {answer}",
             )
             return
-        self._connect_failed(check, f"the proxy {proxy_at} refused the CONNECT to {target} (HTTP {answer})")
+        self._connect_failed(
+            check,
+            f"the proxy {proxy_at} refused the CONNECT to {target} (HTTP {answer})",
+            f"CONNECT {target}: HTTP {answer}",
+        )
 
-    def _connect_failed(self, check: _HostCheck, detail: str) -> None:
+    def _connect_failed(self, check: _HostCheck, detail: str, note: str) -> None:
         check.connect_failed = True
-        check.connect_detail = detail
+        check.connect_detail = note
         check.failure = detail
         self.set_cause(detail)
 

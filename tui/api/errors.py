@@ -57,17 +57,17 @@ def scrub(text: str) -> str:
 
 
 def mask_secret(text: str, secret: str | None, mask: str = MASK) -> str:
-    """``text`` with every whole occurrence of ``secret`` replaced by ``mask``.
+    """``text`` with every occurrence of the whole value ``secret`` replaced by ``mask``.
 
-    Only whole values are masked: an occurrence glued to a letter, digit or ``_`` on either side is part of
-    another word and left alone, so the secret ``s`` never turns "Connection refused" into
-    "Connection refu***ed" (which would also reveal the secret). Values shorter than ``MIN_SECRET_LENGTH``
-    (refused as secrets everywhere) are not searched for at all: masking them would mangle ordinary words.
+    The whole value is masked, never a piece of a word: a value shorter than ``MIN_SECRET_LENGTH`` (refused
+    as a secret at every input boundary) is not searched for at all, so the "secret" ``s`` never turns
+    "Connection refused" into "Connection refu***ed" (which would also reveal it). A value of that length
+    cannot occur inside ordinary text by chance, so every occurrence of it is masked, even glued to other
+    characters.
     """
     if not secret or len(secret) < MIN_SECRET_LENGTH or not text:
         return text
-    pattern = re.compile(r"(?<!\w)" + re.escape(secret) + r"(?!\w)")
-    return pattern.sub(mask, text)
+    return text.replace(secret, mask)
 
 
 def one_line(text: str, limit: int = _MAX_MESSAGE) -> str:

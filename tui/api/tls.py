@@ -4,9 +4,6 @@ Verification is on by default and trusts the system store plus certifi's bundle.
 PEM file or a directory of hashed certificates) is added on top, e.g. for a TLS-inspecting proxy;
 ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` / ``REQUESTS_CA_BUNDLE`` are honoured when set. Proxies come from the
 standard ``HTTPS_PROXY`` / ``NO_PROXY`` variables through httpx's ``trust_env=True``.
-
-A bundle file that starts with a byte-order mark (saved by Notepad) is read without it: OpenSSL would
-skip the first certificate, whose BEGIN line no longer starts the line.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from tui.api.errors import TransportError
 
 ENV_BUNDLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 ENV_DIRS = ("SSL_CERT_DIR",)
-_BOM = b"\xef\xbb\xbf"
 
 
 def _load(ctx: ssl.SSLContext, location: str, origin: str) -> None:
@@ -28,12 +24,7 @@ def _load(ctx: ssl.SSLContext, location: str, origin: str) -> None:
         if path.is_dir():
             ctx.load_verify_locations(capath=str(path))
         elif path.is_file():
-            data = path.read_bytes()
-            if data.startswith(_BOM):
-                text = data[len(_BOM) :].decode("utf-8", "replace")
-                ctx.load_verify_locations(cadata=text.encode("ascii", "ignore").decode("ascii"))
-            else:
-                ctx.load_verify_locations(cafile=str(path))
+            ctx.load_verify_locations(cafile=str(path))
         else:
             raise TransportError(f"CA bundle not found: {path} ({origin})", kind=TransportError.CONFIG)
     except ssl.SSLError as exc:

@@ -478,9 +478,7 @@ def parse_binding_keys(text: str, *, gateway: str | None = None) -> BindingKeys:
 
 def _binding_keys_from(found: Mapping[str, str], gateway: str | None = None) -> BindingKeys:
     missing = [_FIELD_NAMES[k] for k in ("client_id", "client_secret") if not found.get(k)]
-    if missing:
-        if not found.get("token_url"):
-            missing.insert(0, _FIELD_NAMES["token_url"])
+    if missing:  # the token URL is not required: it can be derived from the region and the client id
         raise ProfileError("binding keys incomplete: missing " + ", ".join(missing))
     client_id = _clean(found["client_id"], "client id")
     try:
