@@ -482,7 +482,7 @@ def error_from_response(
     )
     cls = error_class or error_class_for(status)
     if status == C.STATUS_RATE_LIMITED:
-        message = "rate limited"
+        message = "rate limited" if retry_after is not None else cls.default_message
     if retry_after is not None:
         message = f"{message or cls.default_message}; {retry_words(retry_after)}"
     request = response.request if _has_request(response) else None
