@@ -190,3 +190,8 @@ class SessionSecretStore(SecretStore):
 
     def default_kind(self) -> StoreKind | None:
         return StoreKind.SESSION
+
+    def available_kinds(self) -> tuple[StoreKind, ...]:
+        """The demo keeps secrets for this session only: no vault file, no keyring, and the environment
+        is ignored, so that is the only choice to offer."""
+        return (StoreKind.SESSION,)

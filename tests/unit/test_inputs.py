@@ -272,3 +272,20 @@ def test_masking_replaces_whole_values_only() -> None:
     assert mask_secret(text, "s") == text
     assert mask_secret(f"got {SECRET25} back", SECRET25) == "got *** back"
     assert mask_secret(text, "") == text and mask_secret(text, None) == text
+
+
+def test_only_the_stores_that_will_be_used_are_offered(paths: AppPaths, fail_keyring: None) -> None:
+    """Issue 7: the demo offered the vault file, then kept the secret for the session only."""
+    from tui.services import SessionSecretStore
+
+    assert SessionSecretStore().available_kinds() == (StoreKind.SESSION,)
+    assert SecretStore(paths, environ={}).available_kinds() == (
+        StoreKind.VAULT,
+        StoreKind.SESSION,
+        StoreKind.ENV,
+    )
+    assert SecretStore(None, environ={}).available_kinds() == (StoreKind.SESSION, StoreKind.ENV)
+
+
+def test_a_usable_keyring_is_offered_first(paths: AppPaths) -> None:
+    assert SecretStore(paths, environ={}).available_kinds()[0] is StoreKind.KEYRING

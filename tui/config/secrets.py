@@ -319,6 +319,17 @@ class SecretStore:
         except SettingsError as exc:
             raise SecretStoreError(str(exc)) from None
 
+    def available_kinds(self) -> tuple[StoreKind, ...]:
+        """The stores ``set`` will really use here, in order of preference: offer only these (the keyring
+        when usable, the vault when this mode has a vault file, this session, the environment)."""
+        kinds: list[StoreKind] = []
+        if self.keyring_status().usable:
+            kinds.append(StoreKind.KEYRING)
+        if self.vault is not None:
+            kinds.append(StoreKind.VAULT)
+        kinds += [StoreKind.SESSION, StoreKind.ENV]
+        return tuple(kinds)
+
     def default_kind(self) -> StoreKind | None:
         """Keyring if usable, else the saved choice, else the vault when its passphrase is in the
         environment, else None (the user must choose)."""
