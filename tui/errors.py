@@ -1,13 +1,35 @@
-"""Turning exceptions into one plain line, for the app and the command line alike (no Textual here).
+"""Plain words for any error, for the app and the CLI (no Textual here).
 
-Every typed error of the layers below (API, profiles, secrets, services) already words its message for a
-user; ``error_text`` keeps that message and cuts it to one line. Anything else is a bug in ihub, and says
-so plainly instead of showing a traceback.
+``error_text(exc)`` is the one line a user sees for an exception: the typed errors of the API, config and
+secret layers already carry a plain message; anything else gets its message, or plain words for its kind.
+Never a Python class name ("VaultPassphraseError: wrong vault passphrase" becomes "wrong vault
+passphrase"), never a traceback, never a secret (``mask_secret`` removes a known one).
+
+Masking lives in ``tui.api.errors.mask_secret`` (whole values only, never a substring of a word; secrets
+shorter than ``MIN_SECRET_LENGTH`` are refused at input and never searched for); it is re-exported here.
+The cleaning rule for typed and pasted values is ``tui.config.inputs.clean_value`` / ``clean_secret``.
+
+The exceptions the services raise for a connection the user can fix live here too, so the CLI and the
+app catch the same types.
 """
 
 from __future__ import annotations
 
-from tui.api.errors import ApiError, one_line
+import errno as _errno
+import os
+
+from tui.api.errors import MIN_SECRET_LENGTH, ApiError, mask_secret, one_line
+
+__all__ = [
+    "MAX_ERROR_TEXT",
+    "MIN_SECRET_LENGTH",
+    "ConnectionProblem",
+    "SecretNotStored",
+    "ServiceError",
+    "UnlockDeclined",
+    "error_text",
+    "mask_secret",
+]
 
 # The longest line an error notification or a CLI error shows.
 MAX_ERROR_TEXT = 200
@@ -29,29 +51,50 @@ class UnlockDeclined(ConnectionProblem):
     """The user closed the vault passphrase dialog or prompt; the vault stays locked."""
 
 
-def error_text(error: BaseException) -> str:
-    """One line for the user.
+_KIND_WORDS: tuple[tuple[type[BaseException], str], ...] = (
+    (KeyboardInterrupt, "interrupted"),
+    (TimeoutError, "no answer in time"),
+    (PermissionError, "permission denied"),
+    (FileNotFoundError, "file not found"),
+    (ConnectionError, "the connection failed"),
+    (MemoryError, "out of memory"),
+    (UnicodeError, "the text is not in the expected encoding"),
+    (KeyError, "not found"),
+)
 
-    The project's own errors (``ApiError`` and its family, ``ProfileError``, ``SecretStoreError``,
-    ``ServiceError``, ``ConnectionProblem``) and ``ValueError``/``OSError`` carry plain messages and are shown
-    as they are. Anything else is unexpected: its type is named so the report is useful.
+
+def error_text(error: BaseException, *, secret: str | None = None, limit: int = MAX_ERROR_TEXT) -> str:
+    """One plain line for ``error`` (at most ``limit`` characters), ``secret`` masked if given.
+
+    The project's own errors (``ApiError`` and family, ``ProfileError``, ``SecretStoreError``, ...) keep
+    their message; an OS error says its reason and file; an error of no known family is marked as
+    unexpected, so a bug reads as one.
     """
-    if _is_plain(error):
-        text = str(error) or _fallback(error)
+    if isinstance(error, OSError) and not isinstance(error, TimeoutError) and error.errno:
+        reason = error.strerror or os.strerror(error.errno)
+        if error.errno == _errno.ENOENT:
+            reason = "file not found"
+        text = f"{reason}: {error.filename}" if error.filename else reason
+    elif isinstance(error, KeyError):
+        text = f"not found: {error.args[0]}" if error.args else "not found"
     else:
-        text = f"unexpected error ({type(error).__name__}): {error}" if str(error) else _fallback(error)
-    return one_line(text, MAX_ERROR_TEXT)
+        text = str(error).strip()
+        if not text:
+            text = next(
+                (words for kind, words in _KIND_WORDS if isinstance(error, kind)),
+                "an unexpected error (details are in the log file)",
+            )
+        elif not _is_ours(error):
+            text = f"unexpected error: {text}"
+    return one_line(mask_secret(text, secret), limit)
 
 
-def _is_plain(error: BaseException) -> bool:
-    if isinstance(error, ApiError | ConnectionProblem | ServiceError | ValueError | OSError):
+def _is_ours(error: BaseException) -> bool:
+    """Errors whose message is written for users: the project's typed errors and the standard families
+    they derive from (``ValueError``, ``OSError``, ``TimeoutError``)."""
+    if isinstance(error, ApiError | ConnectionProblem | ServiceError | ValueError | OSError | TimeoutError):
         return True
-    # The config layer's families (imported lazily: the CLI's fast paths do not load them).
     from tui.config.secrets import SecretStoreError
     from tui.config.settings import SettingsError
 
     return isinstance(error, SecretStoreError | SettingsError)
-
-
-def _fallback(error: BaseException) -> str:
-    return f"unexpected error ({type(error).__name__})"

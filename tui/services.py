@@ -77,6 +77,14 @@ class Services:
     demo: bool = False
     # The clock the API client uses for token expiry (tests and snapshots freeze it).
     clock: Callable[[], float] = time.time
+    # Called once per process, from the event loop, with the first clock skew a token shows (server time
+    # minus local time, seconds; at least tui.api.auth.CLOCK_SKEW_NOTICE_S). Set by the UI. A skew seen
+    # before a callback was set waits in ``pop_clock_skew_notice()``.
+    on_clock_skew: Callable[[float], None] | None = None
+    # The latest skew measured by any client of these services (None: not measured yet).
+    clock_skew: float | None = field(default=None, init=False)
+    _skew_notice: float | None = field(default=None, init=False, repr=False)
+    _skew_noticed: bool = field(default=False, init=False, repr=False)
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -216,8 +224,27 @@ class Services:
             credentials=profile.to_credentials(secret),
             ca_bundle=str(Path(profile.ca_bundle).expanduser()) if profile.ca_bundle else None,
         )
-        transport = self.transport() if self.transport_factory is not None else None
-        return ApiClient(config, transport=transport, clock=self.clock)
+        client = ApiClient(config, transport=self.transport(), clock=self.clock)
+        client.tokens.on_clock_skew = self._clock_skew_seen
+        return client
+
+    # -- clock skew --------------------------------------------------------------------------------
+
+    def _clock_skew_seen(self, skew: float) -> None:
+        """A client's token showed a large clock skew; tell the UI once per process."""
+        self.clock_skew = skew
+        if self._skew_noticed:
+            return
+        self._skew_noticed = True
+        if self.on_clock_skew is not None:
+            self.on_clock_skew(skew)
+        else:
+            self._skew_notice = skew
+
+    def pop_clock_skew_notice(self) -> float | None:
+        """The skew to show the user, once: returned on the first call after it was seen, then None."""
+        skew, self._skew_notice = self._skew_notice, None
+        return skew
 
     def transport(self) -> httpx.AsyncBaseTransport | None:
         """The transport the demo and the tests hand in (None: the real network)."""
@@ -254,3 +281,8 @@ class SessionSecretStore(SecretStore):
 
     def default_kind(self) -> StoreKind | None:
         return StoreKind.SESSION
+
+    def available_kinds(self) -> tuple[StoreKind, ...]:
+        """The demo keeps secrets for this session only: no vault file, no keyring, and the environment
+        is ignored, so that is the only choice to offer."""
+        return (StoreKind.SESSION,)

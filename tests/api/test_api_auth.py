@@ -146,8 +146,14 @@ async def test_single_flight_under_concurrency(clock: Clock) -> None:
             "rejected the client id or secret",
         ),
         (404, {"errors": [{"message": "no route"}]}, "token URL not found"),
-        (400, {"error": "unsupported_grant_type", "error_description": "nope"}, "refused the request: nope"),
-        (403, {"error": "access_denied"}, "refused these credentials"),
+        (
+            400,
+            {"error": "unsupported_grant_type", "error_description": "nope"},
+            "does not accept the client-credentials grant",
+        ),
+        (400, {"error": "some_new_code", "error_description": "nope"}, "refused the request: nope"),
+        (403, {"error": "access_denied"}, "denied access to these credentials (access_denied)"),
+        (403, {"errors": [{"message": "no"}]}, "refused these credentials"),
     ],
 )
 async def test_token_endpoint_failures(clock: Clock, status: int, body: dict, expected: str) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tui.api.errors import (
+    CODE_SENTENCES,
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -77,7 +78,8 @@ def test_shape_3_oauth_error_with_correlation_id() -> None:
 
 def test_plain_oauth_error_without_id() -> None:
     err = error_from_response(response(401, json={"error": "invalid_client"}))
-    assert err.code == "invalid_client" and err.message == "invalid_client"
+    assert err.code == "invalid_client"
+    assert err.message == "the token endpoint rejected the client id or secret (invalid_client)"
 
 
 @pytest.mark.parametrize(
@@ -175,7 +177,7 @@ def test_transport_dns() -> None:
     exc = _chained(httpx.ConnectError("[Errno -2] Name or service not known"), socket.gaierror(-2, "x"))
     err = TransportError.from_exception(exc, method="GET", url="https://nohost.example.invalid/api")
     assert err.kind == TransportError.DNS and err.status is None
-    assert str(err) == "could not resolve host nohost.example.invalid"
+    assert str(err) == "could not resolve host nohost.example.invalid (DNS)"
     assert not err.transient
 
 
@@ -202,3 +204,72 @@ def test_transport_dropped_and_timeouts() -> None:
     assert refused.kind == TransportError.CONNECT and refused.never_sent and "refused" in str(refused)
     read = TransportError.from_exception(httpx.ReadTimeout("t"), url="http://h/")
     assert read.kind == TransportError.READ_TIMEOUT and read.transient and "timed out" in str(read)
+
+
+# -- issue 7 section 6: a plain sentence for each OAuth and gateway code ---------------------------------
+def test_token_validation_failed_is_a_plain_sentence_with_the_bracketed_id_as_logref() -> None:
+    body = {"error": "token_validation_failed", "error_description": "[96004b0a-5c8e-4bb2-9f5e-1d2c3b4a5f60]"}
+    err = error_from_response(response(401, json=body))
+    assert isinstance(err, AuthenticationError)
+    assert err.code == "token_validation_failed"
+    assert err.logref == "96004b0a-5c8e-4bb2-9f5e-1d2c3b4a5f60"
+    assert str(err) == (
+        "the gateway rejected the access token (token_validation_failed) "
+        "(HTTP 401, logref 96004b0a-5c8e-4bb2-9f5e-1d2c3b4a5f60)"
+    )
+
+
+async def test_persistent_gateway_401_is_told_in_plain_words(mock_api) -> None:
+    body = {"id": "x", "error": "token_validation_failed", "error_description": "[96004b0a]"}
+    api, gw = mock_api(lambda r: httpx.Response(401, json=body))
+    with pytest.raises(AuthenticationError) as info:
+        await api.get_json("/api/assetmanagement/v3/assets/root")
+    assert (
+        str(info.value)
+        == "the gateway rejected the access token (token_validation_failed) (HTTP 401, logref 96004b0a)"
+    )
+    assert len(gw.api_requests) == 2  # refreshed once
+
+
+@pytest.mark.parametrize("code", sorted(CODE_SENTENCES))
+@pytest.mark.parametrize("shape", ["oauth", "errors"])
+def test_every_listed_code_reads_as_a_sentence(code: str, shape: str) -> None:
+    if shape == "oauth":
+        body: dict = {"error": code, "error_description": "[abc123]"}
+    else:
+        body = {"errors": [{"code": code, "logref": "abc123", "message": code}]}
+    err = error_from_response(response(400, json=body))
+    assert err.message == f"{CODE_SENTENCES[code]} ({code})"
+    assert err.logref == "abc123" and err.code == code
+    sentence = CODE_SENTENCES[code]
+    assert sentence[0].islower() and "_" not in sentence and "mdsp." not in sentence
+
+
+def test_listed_codes_cover_the_reference() -> None:
+    for code in (
+        "invalid_client",
+        "token_validation_failed",
+        "invalid_token",
+        "insufficient_scope",
+        "mdsp.core.generic.unauthorized",
+        "mdsp.core.generic.forbidden",
+        "mdsp.core.generic.tooManyRequests",
+        "mdsp.core.generic.internalServerError",
+        "mdsp.core.mindconnectmqtt.caCertificateLimitReached",
+    ):
+        assert code in CODE_SENTENCES
+
+
+def test_server_words_that_add_something_are_kept() -> None:
+    body = {"error": "invalid_token", "error_description": "[L-7] The token signature could not be verified"}
+    err = error_from_response(response(401, json=body))
+    assert err.message == (
+        "the gateway rejected the access token as invalid or expired (invalid_token): "
+        "The token signature could not be verified"
+    )
+    assert err.logref == "L-7"
+
+
+def test_unknown_codes_keep_the_server_message() -> None:
+    err = error_from_response(response(404, json={"errors": [{"code": "mdsp.core.x.y", "message": "Nope"}]}))
+    assert err.message == "Nope" and str(err) == "Nope (HTTP 404, mdsp.core.x.y)"

@@ -160,7 +160,7 @@ async def test_untrusted_server_fails_with_clear_message(tls_server: str) -> Non
         with pytest.raises(TransportError) as info:
             await api.get_json("/api/x")
     assert info.value.kind == TransportError.TLS
-    assert str(info.value).startswith("token request failed: TLS certificate verification failed")
+    assert str(info.value).startswith("token endpoint: TLS certificate verification failed")
 
 
 async def test_custom_ca_bundle_trusts_the_server(tls_server: str, pki: dict[str, Path]) -> None:

@@ -231,7 +231,9 @@ def test_keys_test_in_process(sim_cli: Cli) -> None:
     assert "not-the-secret" not in sim_cli.out
 
     sim_cli(
-        *_add_args("wrongurl", token_url=f"{GATEWAY}/oauth/tokens"), "--secret-stdin", stdin=io.StringIO("x1")
+        *_add_args("wrongurl", token_url=f"{GATEWAY}/oauth/tokens"),
+        "--secret-stdin",
+        stdin=io.StringIO("FAKE-any-secret-x1"),
     )
     assert sim_cli("test", "wrongurl", "--json") == EXIT_CHECK_FAILED
     assert json.loads(sim_cli.out)["cause"].startswith("wrong token URL")
@@ -246,14 +248,14 @@ def test_keys_test_over_loopback(paths: AppPaths) -> None:
         assert cli("test", "loop") == EXIT_OK, cli.out
         assert "TCP connect" in cli.out and "connection OK" in cli.out
 
-        cli(*_add_args("badsecret", server.url), "--secret-stdin", stdin=io.StringIO("wrong-one"))
+        cli(*_add_args("badsecret", server.url), "--secret-stdin", stdin=io.StringIO("FAKE-wrong-secret-one"))
         assert cli("test", "badsecret") == EXIT_CHECK_FAILED
         assert "wrong client secret" in cli.out
 
         cli(
             *_add_args("badurl", server.url, f"{server.url}/wrong/token"),
             "--secret-stdin",
-            stdin=io.StringIO("z"),
+            stdin=io.StringIO("FAKE-secret-value-z"),
         )
         assert cli("test", "badurl") == EXIT_CHECK_FAILED
         assert "cause: wrong token URL" in cli.out
@@ -296,3 +298,23 @@ def test_wired_into_the_ihub_command(
 
     assert main(["keys", "list", "--json"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["profiles"] == []
+
+
+# -- issue 7: the CLI's input boundaries go through the config layer's cleaning rule -------------------
+def test_secret_stdin_with_an_invisible_character_is_refused_and_nothing_is_saved(
+    sim_cli: Cli, paths: AppPaths, memory_keyring: InMemoryKeyring
+) -> None:
+    secret = "FAKE-secret-0123456789abc"
+    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(secret + "\u200b\n")) == EXIT_ERROR
+    assert (
+        "ihub keys: the client secret contains an invisible character, U+200B, at position 26" in sim_cli.err
+    )
+    assert memory_keyring.store == {} and not paths.profiles_file.exists()
+    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO("\ufeff" + secret + "\r\n")) == EXIT_OK
+    assert memory_keyring.store[("ihub:sim", "client_secret")] == secret
+
+
+def test_plain_http_gateway_off_loopback_is_refused(sim_cli: Cli, paths: AppPaths) -> None:
+    args = _add_args("clear", "http://10.0.0.5:8080")
+    assert sim_cli(*args, "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_USAGE
+    assert "plain HTTP" in sim_cli.err and not paths.profiles_file.exists()

@@ -117,3 +117,37 @@ def test_serve_forever_prints_how_to_connect_and_stops_on_ctrl_c() -> None:
     assert lines[-1] == "Stopping the simulator."
     with pytest.raises(httpx.TransportError), httpx.Client(trust_env=False) as client:
         client.get(f"{urls[0]}/token_keys", timeout=2)
+
+
+@pytest.mark.parametrize("port", [99999, -1, 65536])
+def test_a_port_out_of_range_is_a_plain_error(port: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 7: `ihub sim --port 99999` ended in an OverflowError traceback."""
+    with pytest.raises(SimServerError, match="between 0 and 65535"):
+        SimServer(SimConfig(), port=port)
+    from tui.cli import main
+
+    assert main(["sim", "--port", str(port)]) == 2  # a usage error
+    err = capsys.readouterr().err
+    assert err.startswith("ihub: --port must be between 0 and 65535") and "Traceback" not in err
+
+
+def test_retry_after_knobs_and_date_header_over_loopback() -> None:
+    import email.utils
+    import time
+
+    parser = build_parser_args(argparse.ArgumentParser())
+    config = config_from_args(
+        parser.parse_args(
+            ["--fault-rate", "1", "--faults", "429", "--retry-after", "3600", "--retry-after-date"]
+        )
+    )
+    assert config.retry_after_s == 3600 and config.retry_after_http_date
+    config.clock = lambda: time.time() - 7200  # the simulator's clock two hours behind
+    with SimServer(config) as server:
+        response = httpx.get(f"{server.url}/api/assetmanagement/v3/assets/root")
+    assert response.status_code == 429
+    date = email.utils.parsedate_to_datetime(response.headers["date"]).timestamp()
+    retry_at = email.utils.parsedate_to_datetime(response.headers["retry-after"]).timestamp()
+    assert abs(date - (time.time() - 7200)) < 5
+    assert retry_at - date == pytest.approx(3600, abs=1)
+    assert len(response.headers.get_list("date")) == 1

@@ -130,7 +130,7 @@ async def test_an_unhandled_worker_failure_is_one_plain_notification(
         errors = recorder.notifications("error")
         assert len(errors) == 1
         assert errors[0].title == "Probe: load things"
-        assert errors[0].message == "unexpected error (RuntimeError): surprise"
+        assert errors[0].message == "unexpected error: surprise"
         assert demo_app.is_running
 
 

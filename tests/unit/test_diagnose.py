@@ -140,7 +140,7 @@ async def test_refused_connection() -> None:
     tcp = result.step(STEP_TCP)
     assert tcp is not None and tcp.ok is False
     assert result.step(STEP_TLS).ok is None  # type: ignore[union-attr]
-    assert result.cause is not None and "cannot reach" in result.cause
+    assert result.cause == f"nothing is listening on 127.0.0.1:{port}"
 
 
 async def test_loopback_simulator_over_http() -> None:
@@ -229,3 +229,170 @@ async def test_proxy_intercepting_tls_is_named(
     assert result.step(STEP_TLS).ok is False  # type: ignore[union-attr]
     assert result.step(STEP_TOKEN).ok is False  # type: ignore[union-attr]
     assert result.cause == PROXY_TLS_CAUSE
+
+
+# -- issue 7: clock skew, hops, masking --------------------------------------------------------------------
+async def test_fast_local_clock_is_reported_but_does_not_break_the_connection() -> None:
+    app = create_app(SimConfig())
+    result = await diagnose(
+        _profile(SIM_GATEWAY),
+        DEMO_CLIENT_SECRET,
+        transport=sim_transport(app),
+        clock=lambda: time.time() + 1800,
+    )
+    assert result.ok and result.cause is None
+    assert result.clock_skew_s is not None and -1810 < result.clock_skew_s < -1790
+    assert any("clock skew" in line and "30 min ahead of" in line for line in result.lines())
+    info = result.token_info
+    assert info is not None and info.expires_at - info.issued_at == 1800  # local receipt + lifetime
+    assert abs(info.issued_at - (time.time() + 1800)) < 60  # type: ignore[operator]
+
+
+async def test_a_skewed_clock_is_never_blamed_for_a_wrong_secret() -> None:
+    app = create_app(SimConfig())
+    result = await diagnose(
+        _profile(SIM_GATEWAY),
+        "FAKE-not-the-secret",
+        transport=sim_transport(app),
+        clock=lambda: time.time() - 7200,
+    )
+    assert not result.ok
+    assert result.cause is not None and result.cause.startswith("wrong client secret")
+    assert result.clock_skew_s is not None and 7100 < result.clock_skew_s < 7300
+    assert any("clock skew" in line and "behind" in line for line in result.lines())
+
+
+async def test_short_secret_never_masks_ordinary_words() -> None:
+    """A secret "s" must not turn "refused" into "refu***ed" (which would also reveal it)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    resolver = _fake_resolver({"127.0.0.1": "127.0.0.1"})
+    result = await diagnose(_profile(f"http://127.0.0.1:{port}"), "s", resolver=resolver, environ={})
+    text = "\n".join(result.lines())
+    assert "***" not in text
+    assert "Connection refused" in text and "skipped" in text
+
+
+async def test_a_real_secret_in_a_detail_is_masked_as_a_whole_value() -> None:
+    from tui.api.diagnose import _Diagnoser
+
+    runner = _Diagnoser(
+        _profile(SIM_GATEWAY),
+        DEMO_CLIENT_SECRET,
+        None,
+        _fake_resolver({}),
+        asyncio.open_connection,
+        {},
+        1,
+        time.time,
+    )
+    step = runner.add(STEP_TOKEN, False, f"echoed {DEMO_CLIENT_SECRET}; prefix{DEMO_CLIENT_SECRET}")
+    assert step.detail == "echoed ***; prefix***"
+
+
+@pytest.fixture
+async def silent_proxy() -> AsyncIterator[str]:
+    """A proxy that accepts TCP connections and never answers anything."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        try:
+            await reader.read(65536)
+            await asyncio.sleep(30)
+        except (OSError, asyncio.CancelledError):
+            pass
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"127.0.0.1:{port}"
+    for writer in held:
+        writer.close()
+    server.close()
+
+
+def _eu1_profile() -> Profile:
+    return profile_from_fields(
+        "prod", "eu1", "https://acme.piam.eu1.mindsphere.io/oauth/token", "acme-tool-1.0.0-1234"
+    )
+
+
+async def test_proxy_that_never_answers_the_connect_is_named(silent_proxy: str) -> None:
+    """The field report: the proxy steps passed and the cause blamed the tenant's host."""
+    resolver = _fake_resolver({"127.0.0.1": "127.0.0.1"})
+    result = await diagnose(
+        _eu1_profile(),
+        DEMO_CLIENT_SECRET,
+        resolver=resolver,
+        environ={"HTTPS_PROXY": f"http://{silent_proxy}"},
+        step_timeout=0.5,
+    )
+    assert result.cause == (
+        f"the proxy {silent_proxy} accepted the connection but did not answer the CONNECT to "
+        "gateway.eu1.mindsphere.io:443 within 0.5 s"
+    )
+    proxy = result.step(STEP_PROXY)
+    assert proxy is not None and proxy.ok is False
+    assert "acme.piam.eu1.mindsphere.io:443 within 0.5 s" in proxy.detail
+    assert result.step(STEP_TOKEN).ok is None  # type: ignore[union-attr]  # not repeated through the proxy
+    assert resolver.calls == ["127.0.0.1", "127.0.0.1"]  # type: ignore[attr-defined]  # only the proxy
+
+
+@pytest.fixture
+async def auth_proxy() -> AsyncIterator[str]:
+    """A proxy that answers every CONNECT with 407."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    yield f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    server.close()
+
+
+async def test_proxy_asking_for_authentication_is_named(auth_proxy: str) -> None:
+    result = await diagnose(
+        _eu1_profile(),
+        DEMO_CLIENT_SECRET,
+        resolver=_fake_resolver({"127.0.0.1": "127.0.0.1"}),
+        environ={"HTTPS_PROXY": f"http://{auth_proxy}"},
+        step_timeout=2,
+    )
+    assert result.cause is not None
+    assert result.cause.startswith(f"the proxy {auth_proxy} requires authentication for the CONNECT to")
+    assert "407" in result.cause
+
+
+async def test_closed_proxy_port_is_named() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    result = await diagnose(
+        _eu1_profile(),
+        DEMO_CLIENT_SECRET,
+        resolver=_fake_resolver({"127.0.0.1": "127.0.0.1"}),
+        environ={"HTTPS_PROXY": f"http://127.0.0.1:{port}"},
+    )
+    assert result.cause == (
+        f"the proxy 127.0.0.1:{port} refuses connections: nothing is listening on 127.0.0.1:{port}"
+    )
+
+
+async def test_token_url_on_a_closed_local_port() -> None:
+    """The field report: the step said "Connection refused", the cause blamed a firewall."""
+    with SimServer(SimConfig()) as server:
+        profile = _profile(server.url, "http://127.0.0.1:1/oauth/token")
+        result = await diagnose(profile, DEMO_CLIENT_SECRET, environ={})
+    assert result.cause == "nothing is listening on 127.0.0.1:1"
+    tcp = [s for s in result.steps if s.name == STEP_TCP and s.host == "127.0.0.1" and s.ok is False]
+    assert tcp and "Connection refused" in tcp[0].detail

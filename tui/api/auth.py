@@ -1,7 +1,12 @@
 """Access tokens: OAuth2 client credentials and app credentials (technical token manager).
 
-Reference section 1. Claims are decoded without verification and only for display: the client relies on
-nothing but ``exp`` (or ``expires_in`` when a token has no readable ``exp``).
+Reference section 1. Claims are decoded without verification and only for display.
+
+Token freshness is judged on the local clock only, from the moment the token was received: its lifetime is
+``expires_in`` or ``exp - iat`` (both relative, so a local clock that is wrong by any amount does not
+matter), applied to the local receipt time. Server times (``iat``, ``exp``, the ``Date`` header) are never
+compared with the local clock for freshness; their difference is measured as the clock skew, offered once
+to the UI through ``TokenProvider.on_clock_skew``.
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ import httpx
 
 from tui.api import contract as C
 from tui.api.errors import (
+    ApiError,
+    HopTrace,
     TokenError,
     TransportError,
+    code_sentence,
     error_from_response,
-    one_line,
+    is_loopback_host,
     parse_error_body,
-    parse_retry_after,
+    retry_words,
     safe_url,
+    wait_words,
 )
+from tui.api.headers import parse_http_date
 
 log = logging.getLogger("ihub.api")
 
@@ -98,8 +108,17 @@ def _number(value: Any) -> float | None:
     return None
 
 
+CLOCK_SKEW_NOTICE_S = 60.0  # a skew at least this large is reported (once) to on_clock_skew
+
+
 @dataclass(frozen=True)
 class Token:
+    """An access token. ``expires_at`` and ``issued_at`` are on the LOCAL clock (epoch seconds):
+    ``issued_at`` is when the token was received, ``expires_at`` that plus its lifetime, so countdowns
+    computed with the local clock are right whatever the clock's error. ``server_issued_at`` and
+    ``server_expires_at`` are the ``iat``/``exp`` claims (server clock, for display); ``clock_skew`` is
+    server time minus local time in seconds, when the server's time was known (``iat`` or ``Date``)."""
+
     access_token: str = field(repr=False)
     expires_at: float
     issued_at: float | None = None
@@ -107,18 +126,39 @@ class Token:
     scopes: tuple[str, ...] = ()
     client_id: str | None = None
     tenant: str | None = None
+    server_issued_at: float | None = None
+    server_expires_at: float | None = None
+    clock_skew: float | None = None
 
     @classmethod
-    def from_response(cls, body: dict[str, Any], now: float) -> Token:
+    def from_response(cls, body: dict[str, Any], now: float, *, server_date: float | None = None) -> Token:
+        """Build the token from the token endpoint's JSON; ``now`` is the local receipt time and
+        ``server_date`` the response's ``Date`` header (epoch seconds), when present.
+
+        Lifetime: the shortest of ``expires_in`` and ``exp - iat``; without either, ``exp - Date``; as a
+        last resort ``exp - now`` (the only case where a skewed clock matters) or the default 1800 s.
+        """
         access = body.get(C.TOKEN_FIELD)
         if not isinstance(access, str) or not access:
             raise ValueError("no access_token")
         claims = decode_claims(access)
         exp = _number(claims.get(C.CLAIM_EXP))
-        if exp is None:
-            expires_in = _number(body.get(C.EXPIRES_IN_FIELD))
-            exp = now + (expires_in if expires_in is not None else C.DEFAULT_TOKEN_LIFETIME_S)
         iat = _number(claims.get(C.CLAIM_IAT))
+        expires_in = _number(body.get(C.EXPIRES_IN_FIELD))
+        relative = [
+            value
+            for value in (expires_in, (exp - iat) if exp is not None and iat is not None else None)
+            if value is not None and value > 0
+        ]
+        if relative:
+            lifetime = min(relative)
+        elif exp is not None and server_date is not None:
+            lifetime = exp - server_date
+        elif exp is not None:
+            lifetime = exp - now
+        else:
+            lifetime = C.DEFAULT_TOKEN_LIFETIME_S
+        server_now = iat if iat is not None else server_date
         scopes = _scopes(claims.get(C.CLAIM_SCOPE)) or _scopes(body.get(C.TOKEN_SCOPE_FIELD))
         client_id = claims.get(C.CLAIM_CLIENT_ID)
         for name in C.CLAIM_CLIENT_ID_FALLBACKS:
@@ -126,12 +166,15 @@ class Token:
         tenant = claims.get(C.CLAIM_TENANT) or claims.get(C.CLAIM_TENANT_FALLBACK)
         return cls(
             access_token=access,
-            expires_at=exp,
-            issued_at=iat if iat is not None else now,
+            expires_at=now + lifetime,
+            issued_at=now,
             claims=claims,
             scopes=scopes,
             client_id=str(client_id) if client_id else None,
             tenant=str(tenant) if tenant else None,
+            server_issued_at=iat,
+            server_expires_at=exp,
+            clock_skew=(server_now - now) if server_now is not None else None,
         )
 
     def lifetime(self) -> float | None:
@@ -139,7 +182,16 @@ class Token:
 
 
 class TokenProvider:
-    """Fetches, caches and refreshes the access token; single-flight under concurrency."""
+    """Fetches, caches and refreshes the access token; single-flight under concurrency.
+
+    Every caller that arrives while a token request is in flight shares its outcome (the token or the
+    error): one request, however many callers. ``clock`` is the local clock; freshness is judged on it
+    from the receipt time (see ``Token``). ``on_clock_skew(skew_s)`` is called once, the first time a
+    token shows a skew of at least ``CLOCK_SKEW_NOTICE_S``; ``clock_skew`` holds the latest measure.
+    ``retry_budget``: the most seconds spent waiting between attempts; a ``Retry-After`` longer than
+    what is left is not waited for: the error is raised at once, with the requested wait in words.
+    ``require_tls``: refuse to send the secret over plain HTTP except to a loopback host.
+    """
 
     def __init__(
         self,
@@ -151,6 +203,9 @@ class TokenProvider:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         max_retries: int = 2,
         backoff_base: float = 0.5,
+        retry_budget: float = 60.0,
+        require_tls: bool = False,
+        on_clock_skew: Callable[[float], Any] | None = None,
     ) -> None:
         self.credentials = credentials
         self._http = http
@@ -159,10 +214,14 @@ class TokenProvider:
         self._sleep = sleep
         self._max_retries = max_retries
         self._backoff_base = backoff_base
+        self._retry_budget = retry_budget
+        self._require_tls = require_tls
         self._token: Token | None = None
-        self._lock = asyncio.Lock()
-        self._generation = 0
+        self._inflight: asyncio.Future[Token] | None = None
         self.requests = 0
+        self.clock_skew: float | None = None
+        self.on_clock_skew = on_clock_skew
+        self.skew_reported = False
 
     @property
     def token(self) -> Token | None:
@@ -170,6 +229,7 @@ class TokenProvider:
         return self._token
 
     def is_fresh(self, token: Token | None) -> bool:
+        """True while the token is usable, judged on the local clock from its receipt time."""
         if token is None:
             return False
         margin = self.refresh_margin
@@ -184,27 +244,47 @@ class TokenProvider:
             self._token = None
 
     async def get(self, force: bool = False) -> Token:
-        """A valid token; at most one token request runs at a time, and waiters reuse its result."""
+        """A valid token. At most one token request runs at a time; callers that arrive while it runs
+        (``force`` or not) get its result instead of sending their own."""
         token = self._token
         if not force and self.is_fresh(token):
             assert token is not None
             return token
-        generation = self._generation
-        async with self._lock:
-            token = self._token
-            refreshed_meanwhile = self._generation != generation
-            if self.is_fresh(token) and (not force or refreshed_meanwhile):
-                assert token is not None
-                return token
+        inflight = self._inflight
+        if inflight is None:
+            inflight = asyncio.ensure_future(self._refresh())
+            inflight.add_done_callback(_retrieve_exception)
+            self._inflight = inflight
+        return await asyncio.shield(inflight)
+
+    async def _refresh(self) -> Token:
+        try:
             token = await self._fetch_with_retry()
             self._token = token
-            self._generation += 1
+            self._note_skew(token)
             return token
+        finally:
+            self._inflight = None
+
+    def _note_skew(self, token: Token) -> None:
+        if token.clock_skew is None:
+            return
+        self.clock_skew = token.clock_skew
+        if abs(token.clock_skew) < CLOCK_SKEW_NOTICE_S or self.skew_reported:
+            return
+        self.skew_reported = True
+        log.warning("clock skew: %s", skew_words(token.clock_skew))
+        if self.on_clock_skew is not None:
+            try:
+                self.on_clock_skew(token.clock_skew)
+            except Exception:  # noqa: BLE001 - a UI callback must never break the token request
+                log.exception("clock-skew callback failed")
 
     # -- token request ------------------------------------------------------------------------------
 
     async def _fetch_with_retry(self) -> Token:
         attempt = 0
+        waited = 0.0
         while True:
             try:
                 return await self._fetch()
@@ -215,7 +295,10 @@ class TokenProvider:
                 delay = retry.delay
                 if delay is None:
                     delay = self._backoff_base * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-                await self._sleep(min(delay, 30.0))
+                if waited + delay > self._retry_budget:
+                    raise retry.error from None  # the service asks for longer than we are willing to wait
+                waited += delay
+                await self._sleep(delay)
 
     def _request_args(self) -> dict[str, Any]:
         cred = self.credentials
@@ -247,25 +330,43 @@ class TokenProvider:
         headers = {"Authorization": f"Basic {cred.basic()}", "Accept": "application/json"}
         return {"data": {"grant_type": C.GRANT_TYPE}, "headers": headers}
 
+    def _check_scheme(self, url: str) -> None:
+        if not self._require_tls:
+            return
+        try:
+            target = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError):
+            return  # reported as an invalid token URL below
+        if target.scheme == "http" and not is_loopback_host(target.host):
+            raise TokenError(
+                f"refusing to send the client secret over plain HTTP to {target.host}: use an https:// "
+                "token URL (plain HTTP is only for a simulator on this machine)",
+                method="POST",
+                url=url,
+            )
+
     async def _fetch(self) -> Token:
         cred = self.credentials
         if not cred.client_id or not cred.client_secret:
             raise TokenError("no client id or secret configured", method="POST", url=cred.token_url)
         args = self._request_args()
         url = cred.token_url
+        self._check_scheme(url)
         started = time.perf_counter()
         self.requests += 1
+        trace = HopTrace()
         try:
-            response = await self._http.post(url, **args)
+            response = await self._http.post(url, extensions={"trace": trace}, **args)
         except httpx.HTTPError as exc:
-            err = TransportError.from_exception(exc, method="POST", url=url)
-            err.message = one_line(f"token request failed: {err.message}")
-            err.args = (err.message,)
+            err = TransportError.from_exception(
+                exc, method="POST", url=url, trace=trace, role="token endpoint"
+            )
             if err.transient:
                 raise _Retry(err, None) from None
             raise err from None
         except httpx.InvalidURL:
-            raise TokenError(f"invalid token URL {safe_url(url)!r}", method="POST") from None
+            raise TokenError(f"the token URL {safe_url(url)!r} is not a valid URL", method="POST") from None
+        received = self._clock()
         elapsed = (time.perf_counter() - started) * 1000
         log.debug("POST %s -> %s (%.0f ms) [token]", httpx.URL(url).path, response.status_code, elapsed)
         status = response.status_code
@@ -274,7 +375,8 @@ class TokenProvider:
                 body = response.json()
                 if not isinstance(body, dict):
                     raise ValueError("not an object")
-                return Token.from_response(body, self._clock())
+                server_date = parse_http_date(response.headers.get(C.DATE_HEADER))
+                return Token.from_response(body, received, server_date=server_date)
             except ValueError:
                 raise TokenError(
                     "the token endpoint answered without an access_token; check the token URL",
@@ -284,16 +386,20 @@ class TokenProvider:
                 ) from None
         err = self._token_error(response)
         if status == 429 or status in (500, 502, 503, 504):
-            retry_after = parse_retry_after(response.headers.get(C.RETRY_AFTER_HEADER))
-            raise _Retry(err, retry_after)
+            raise _Retry(err, err.retry_after)
         raise err
 
-    def _token_error(self, response: httpx.Response) -> TokenError:
+    def _token_error(self, response: httpx.Response) -> ApiError:
         status = response.status_code
         detail, code, _ = parse_error_body(response)
-        base = error_from_response(response, method="POST", error_class=TokenError)
+        base = error_from_response(response, method="POST", error_class=TokenError, now=self._clock())
         url = safe_url(self.credentials.token_url)
-        if status == 401 or code == C.OAUTH_INVALID_CLIENT:
+        if code_sentence(code) and detail:
+            message = detail  # "<plain sentence> (<code>)[: <server words>]"
+            if status == 403 and self.credentials.style == CredentialStyle.APP_CREDENTIALS:
+                message += " (check app name, app version and tenants)"
+            detail = None
+        elif status == 401:
             message = "the token endpoint rejected the client id or secret"
         elif status == 403:
             message = "the token endpoint refused these credentials"
@@ -313,9 +419,25 @@ class TokenProvider:
             message = "the token endpoint refused to issue a token"
         if detail and status not in (404, 405) and "HTML page" not in detail:
             message = f"{message}: {detail}"
-        base.message = one_line(message)
-        base.args = (base.message,)
+        if base.retry_after is not None:
+            message = f"{message}; {retry_words(base.retry_after)}"
+        base.set_message(message)
         return base
+
+
+def skew_words(skew: float) -> str:
+    """``skew`` = server time - local time, in words."""
+    side = "behind" if skew > 0 else "ahead of"
+    amount = abs(skew)
+    if amount >= 120:  # round to whole minutes (or hours); a skew is not a wait to round up
+        amount = round(amount / 60) * 60
+    return f"the local clock is {wait_words(amount)} {side} the server's"
+
+
+def _retrieve_exception(future: asyncio.Future[Any]) -> None:
+    """Mark a failed shared token request as retrieved (its waiters may all have gone)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _Retry(Exception):

@@ -3,13 +3,18 @@
 Retry policy (all with exponential backoff and jitter, at most ``max_retries`` extra attempts):
 
 * ``429``: for any method (the server did not process the request).
-* ``Retry-After`` (seconds or an HTTP date) is honoured on 429 and 503, capped at ``retry_after_max``.
+* ``Retry-After`` (seconds or an HTTP date, the date measured against the response's ``Date``) is honoured
+  whenever a retried status carries it. The waits of one request share a budget (``retry_budget``, 60 s):
+  when the server asks for longer than what is left, no further request is sent and the error is raised
+  at once, saying the requested wait in words ("rate limited; the service asks to retry in 60 min").
 * ``500``/``502``/``503``/``504``, dropped connections and read timeouts: for idempotent requests only
   (GET, HEAD, PUT, DELETE, OPTIONS by default; POST and PATCH only with ``idempotent=True``).
 * connect errors and connect timeouts: for any method, since the request never reached the server.
 * ``401``: the token is dropped and refreshed once, then the request is sent once more.
 
-DNS and TLS failures are not retried: they are configuration problems, reported at once.
+DNS and TLS failures are not retried: they are configuration problems, reported at once. Transport
+errors name the hop that failed (proxy, DNS, TCP, TLS, the gateway), from httpcore's trace of the request.
+Plain HTTP is refused off loopback when talking to the real network: the token would travel in clear.
 """
 
 from __future__ import annotations
@@ -32,12 +37,16 @@ from tui.api.auth import Credentials, TokenProvider
 from tui.api.decode import describe_error
 from tui.api.errors import (
     ApiError,
+    HopTrace,
     ResponseFormatError,
     TransportError,
     error_from_response,
+    is_loopback_host,
+    json_type,
     parse_retry_after,
     safe_url,
 )
+from tui.api.headers import link_target, parse_content_type
 from tui.api.tls import plain_http_context, ssl_context
 
 log = logging.getLogger("ihub.api")
@@ -62,7 +71,8 @@ class ConnectionConfig:
     page_concurrency: int = 4
     trust_env: bool = True
     connect_timeout: float = 10.0
-    retry_after_max: float = 60.0
+    # The most seconds one request may spend waiting between its attempts (backoff and Retry-After).
+    retry_budget: float = 60.0
 
 
 class ApiClient:
@@ -103,6 +113,10 @@ class ApiClient:
             headers={"User-Agent": f"ihub/{__version__}", "Accept": "application/json"},
             limits=httpx.Limits(max_connections=max(10, config.page_concurrency * 2)),
         )
+        # On the real network (no injected transport) plain HTTP is for loopback only.
+        self._plain_http_refused = (
+            transport is None and self._gateway.scheme == "http" and not is_loopback_host(self._gateway.host)
+        )
         self.tokens = TokenProvider(
             config.credentials,
             self._http,
@@ -110,6 +124,8 @@ class ApiClient:
             sleep=sleep,
             max_retries=min(config.max_retries, 3),
             backoff_base=config.backoff_base,
+            retry_budget=config.retry_budget,
+            require_tls=transport is None,
         )
         # Services (imported here to keep module imports one-directional).
         from tui.api.aggregates import Aggregates
@@ -172,7 +188,17 @@ class ApiClient:
             idempotent = method in IDEMPOTENT_METHODS
         accepted = frozenset(expected) if expected is not None else None
         clean_params = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+        if self._plain_http_refused:
+            raise TransportError(
+                f"refusing to send the access token over plain HTTP to {self._gateway.host}: use an https:// "
+                "gateway URL (plain HTTP is only for a simulator on this machine)",
+                kind=TransportError.CONFIG,
+                role="gateway",
+                method=method,
+                url=self._url_for(path),
+            )
         attempt = 0
+        waited = 0.0
         refreshed = False
         while True:
             token = await self.tokens.get()
@@ -180,6 +206,7 @@ class ApiClient:
             hdrs["Authorization"] = f"Bearer {token.access_token}"
             started = time.perf_counter()
             self.requests += 1
+            trace = HopTrace()
             try:
                 response = await self._http.request(
                     method,
@@ -188,14 +215,19 @@ class ApiClient:
                     json=json,
                     content=content,
                     headers=hdrs,
+                    extensions={"trace": trace},
                 )
             except httpx.HTTPError as exc:
-                err = TransportError.from_exception(exc, method=method, url=self._url_for(path))
+                err = TransportError.from_exception(
+                    exc, method=method, url=self._url_for(path), trace=trace, role="gateway"
+                )
                 can_retry = err.transient and (idempotent or err.never_sent)
-                if can_retry and attempt < self.config.max_retries:
+                delay = self._backoff(attempt + 1)
+                in_budget = waited + delay <= self.config.retry_budget
+                if can_retry and attempt < self.config.max_retries and in_budget:
                     attempt += 1
                     self.retries += 1
-                    delay = self._backoff(attempt)
+                    waited += delay
                     log.warning("%s %s: %s; retry %d in %.2fs", method, path, err.message, attempt, delay)
                     await self._sleep(delay)
                     continue
@@ -212,16 +244,23 @@ class ApiClient:
                 idempotent and status in RETRY_STATUSES_IDEMPOTENT
             )
             if retry_status and attempt < self.config.max_retries:
-                attempt += 1
-                self.retries += 1
-                delay = self._backoff(attempt)
-                # Retry-After is honoured on 429 and on 503 (RFC 9110), capped at retry_after_max.
-                retry_after = parse_retry_after(response.headers.get(C.RETRY_AFTER_HEADER), self._clock())
-                if retry_after is not None:
-                    delay = min(retry_after, self.config.retry_after_max) + random.random() * 0.1
-                log.warning("%s %s -> %d; retry %d in %.2fs", method, path, status, attempt, delay)
-                await self._sleep(delay)
-                continue
+                # Retry-After is honoured on every retried status (RFC 9110 10.2.3); an HTTP date is
+                # measured against the response's Date, not the local clock.
+                retry_after = parse_retry_after(
+                    response.headers.get(C.RETRY_AFTER_HEADER),
+                    self._clock(),
+                    date=response.headers.get(C.DATE_HEADER),
+                )
+                wanted = retry_after if retry_after is not None else self._backoff(attempt + 1)
+                if waited + wanted <= self.config.retry_budget:
+                    attempt += 1
+                    self.retries += 1
+                    waited += wanted
+                    delay = wanted + (random.random() * 0.1 if retry_after is not None else 0.0)
+                    log.warning("%s %s -> %d; retry %d in %.2fs", method, path, status, attempt, delay)
+                    await self._sleep(delay)
+                    continue
+                # The service asks for a longer wait than this request may spend: no further request.
             ok = (status in accepted) if accepted is not None else 200 <= status < 300
             if ok:
                 return response
@@ -232,7 +271,7 @@ class ApiClient:
                     method=method,
                     url=response.request.url,
                 )
-            err = error_from_response(response, method=method)
+            err = error_from_response(response, method=method, now=self._clock())
             log.info("%s %s -> %d: %s", method, _log_path(path, clean_params), status, err)
             raise err
 
@@ -412,7 +451,7 @@ class ApiClient:
             body = parse_json(response) if response.content.strip() else []
             if not isinstance(body, list):
                 raise ResponseFormatError(
-                    f"expected a JSON array, got {type(body).__name__}", status=200, method="GET", url=url
+                    f"expected a JSON array, got {json_type(body)}", status=200, method="GET", url=url
                 )
             for record in body:
                 if isinstance(record, dict):
@@ -427,17 +466,17 @@ class ApiClient:
             url, query = key, None
 
     def _next_link(self, response: httpx.Response) -> httpx.URL | None:
-        header = response.headers.get(C.LINK_HEADER)
-        if not header:
-            return None
+        """The ``rel="next"`` target of the ``Link`` headers (RFC 8288: the URI is everything between
+        ``<`` and ``>``, so ``;`` and ``,`` inside it are kept), resolved against the request URL."""
+        headers = response.headers.get_list(C.LINK_HEADER)
         target = None
-        for rel, link in response.links.items():
-            if rel is not None and C.LINK_NEXT_REL in str(rel).split():
-                target = link.get("url")
+        for header in headers:
+            target = link_target(header, C.LINK_NEXT_REL)
+            if target:
                 break
         if not target:
             return None
-        resolved = response.request.url.join(target.strip())
+        resolved = response.request.url.join(target)
         gw = self._gateway
         if (resolved.scheme, resolved.host, resolved.port) != (gw.scheme, gw.host, gw.port):
             raise ResponseFormatError(
@@ -603,9 +642,10 @@ def parse_json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        content_type = response.headers.get("content-type", "unknown")
+        media = parse_content_type(response.headers.get("content-type"))
+        got = "JSON that does not parse" if media.is_json else (media.essence or "a body without a type")
         raise ResponseFormatError(
-            f"expected JSON, got {content_type!s} ({len(response.content)} bytes)",
+            f"expected JSON, got {got} ({len(response.content)} bytes)",
             status=response.status_code,
             method=response.request.method,
             url=response.request.url,
@@ -615,7 +655,7 @@ def parse_json(response: httpx.Response) -> Any:
 def hal_items(body: Any, key: str) -> list[dict[str, Any]]:
     """Items of a HAL page; a missing ``_embedded`` or key is an empty page. Spring ``content`` accepted."""
     if not isinstance(body, dict):
-        raise ResponseFormatError(f"expected a HAL page object, got {type(body).__name__}")
+        raise ResponseFormatError(f"expected a HAL page object, got {json_type(body)}")
     embedded = body.get(C.EMBEDDED)
     items: Any = None
     if isinstance(embedded, dict):

@@ -37,6 +37,7 @@ DEFAULT_TOKEN_LIFETIME_S = 1800.0  # used only when neither exp nor expires_in i
 # --------------------------------------------------------------------------------------------------
 CORRELATION_HEADER = "X-Correlation-ID"  # UNCONFIRMED response header name (6, 7)
 RETRY_AFTER_HEADER = "Retry-After"  # UNCONFIRMED: no Siemens source shows it (6); honoured when present
+DATE_HEADER = "Date"  # the server's clock (RFC 9110 6.6.1): HTTP-date Retry-After and skew are read from it
 IF_MATCH = "If-Match"
 IF_NONE_MATCH = "If-None-Match"
 MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"  # (0)
@@ -48,6 +49,8 @@ ERROR_ID_FIELD = "id"  # shapes 2 and 3 (6)
 OAUTH_ERROR_FIELD = "error"  # shape 3 (6)
 OAUTH_ERROR_DESCRIPTION_FIELD = "error_description"
 OAUTH_INVALID_CLIENT = "invalid_client"  # UNCONFIRMED token-endpoint error code (6)
+# A persistent 401 from the gateway seen in the field: shape 3 with a bracketed id as error_description.
+GATEWAY_TOKEN_VALIDATION_FAILED = "token_validation_failed"
 
 STATUS_OK = 200
 STATUS_CREATED = 201

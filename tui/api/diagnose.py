@@ -1,9 +1,16 @@
 """Step-by-step connection diagnosis for the Keys screen and ``ihub keys test``.
 
 Steps, in order: name resolution, TCP connect and TLS for each host (gateway and token host), the proxy in
-use, the token endpoint, and one API call (``GET /api/assetmanagement/v3/assets/root``). Each step is
-``ok`` (True), failed (False) or skipped/informational (None). ``Diagnosis.cause`` says in plain words what
-is most likely wrong (wrong secret, wrong token URL, clock skew, a proxy intercepting TLS, ...).
+use (with a real ``CONNECT`` through it for each HTTPS host), the token endpoint, and one API call
+(``GET /api/assetmanagement/v3/assets/root``). Each step is ``ok`` (True), failed (False) or
+skipped/informational (None). ``Diagnosis.cause`` says in plain words what is most likely wrong and names
+the hop that failed (proxy, DNS, TCP, TLS, token endpoint, gateway): a wrong secret, a wrong token URL, a
+proxy that accepts connections but never answers the CONNECT, nothing listening on a port, ...
+
+A skewed local clock is reported (``Diagnosis.clock_skew_s`` and a line of the report) but is never given
+as the cause of a refused token: the client judges token lifetimes on the local clock from the receipt
+time, and the token endpoint does not look at the client's clock. It does explain a certificate that is
+"not yet valid" or "expired" by the local clock, which the TLS step says.
 
 With an injected transport (the in-process simulator) the network steps are reported as skipped, not
 faked. The resolver and the connector are injectable, so tests never leave loopback. The token itself is
@@ -14,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email.utils
 import os
 import socket
 import ssl
@@ -27,9 +33,18 @@ from typing import Any, Protocol
 import httpx
 
 from tui.api import contract as C
-from tui.api.auth import Credentials, CredentialStyle, Token
+from tui.api.auth import CLOCK_SKEW_NOTICE_S, Credentials, CredentialStyle, Token, skew_words
 from tui.api.client import ApiClient, ConnectionConfig
-from tui.api.errors import ApiError, TokenError, TransportError, one_line, safe_url
+from tui.api.errors import (
+    ApiError,
+    TokenError,
+    TransportError,
+    is_loopback_host,
+    mask_secret,
+    one_line,
+    safe_url,
+)
+from tui.api.headers import parse_http_date
 from tui.api.tls import ssl_context
 
 STEP_DNS = "name resolution"
@@ -40,7 +55,9 @@ STEP_TOKEN = "token endpoint"
 STEP_API = "API call"
 
 SKIPPED_IN_PROCESS = "skipped: in-process simulator"
-CLOCK_SKEW_WARN_S = 60.0
+CLOCK_SKEW_WARN_S = CLOCK_SKEW_NOTICE_S
+_X509_CERT_NOT_YET_VALID = 9  # OpenSSL X509_V_ERR_CERT_NOT_YET_VALID
+_X509_CERT_HAS_EXPIRED = 10  # OpenSSL X509_V_ERR_CERT_HAS_EXPIRED
 PROXY_TLS_CAUSE = (
     "a proxy is intercepting TLS: certificate verification fails while a proxy is configured; "
     "set the profile's CA bundle to the proxy's CA certificate"
@@ -92,6 +109,8 @@ class Diagnosis:
     steps: list[Step] = field(default_factory=list)
     cause: str | None = None
     token_info: TokenInfo | None = None
+    # Server time minus local time (s), when measured; reported when at least CLOCK_SKEW_WARN_S.
+    clock_skew_s: float | None = None
 
     @property
     def token_ok(self) -> bool:
@@ -115,6 +134,7 @@ class Diagnosis:
             "cause": self.cause,
             "steps": [asdict(s) for s in self.steps],
             "token": asdict(self.token_info) if self.token_info else None,
+            "clock_skew_s": self.clock_skew_s,
         }
 
     def lines(self) -> list[str]:
@@ -125,6 +145,8 @@ class Diagnosis:
             out.append(f"[{s.status:>4}] {s.name}{where}: {s.detail}")
         if self.token_info is not None:
             out.extend(describe_token(self.token_info))
+        elif self.clock_skew_s is not None and abs(self.clock_skew_s) >= CLOCK_SKEW_WARN_S:
+            out.append(f"clock skew: {_skew_words(self.clock_skew_s)}")
         if self.cause:
             out.append(f"cause: {self.cause}")
         return out
@@ -148,14 +170,16 @@ def describe_token(info: TokenInfo) -> list[str]:
         f"round trip: {info.round_trip_ms:.0f} ms",
     ]
     if info.clock_skew_s is not None and abs(info.clock_skew_s) >= CLOCK_SKEW_WARN_S:
-        lines.append(f"clock skew: {_skew_words(info.clock_skew_s)}")
+        lines.append(
+            f"clock skew: {_skew_words(info.clock_skew_s)} (token lifetimes are measured on this computer, "
+            "so ihub is not affected; times shown and certificate checks are)"
+        )
     return lines
 
 
 def _skew_words(skew: float) -> str:
     """``skew`` = server time - local time."""
-    side = "behind" if skew > 0 else "ahead of"
-    return f"the local clock is {abs(skew):.0f} s {side} the server's"
+    return skew_words(skew)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -189,6 +213,12 @@ def _credentials(profile: ProfileLike, secret: str) -> Credentials:
 
 def _proxy_for(url: httpx.URL, environ: Mapping[str, str]) -> str | None:
     """The proxy httpx would use for ``url`` (standard *_PROXY / NO_PROXY variables), without userinfo."""
+    raw = _raw_proxy_for(url, environ)
+    return safe_url(raw) if raw else None
+
+
+def _raw_proxy_for(url: httpx.URL, environ: Mapping[str, str]) -> str | None:
+    """The proxy URL for ``url`` as configured, userinfo included (never shown)."""
     lower = {k.lower(): v for k, v in environ.items() if k.lower().endswith("_proxy") and v}
     scheme = url.scheme
     proxy = lower.get(f"{scheme}_proxy") or lower.get("all_proxy")
@@ -199,7 +229,7 @@ def _proxy_for(url: httpx.URL, environ: Mapping[str, str]) -> str | None:
         return None
     if no_proxy.strip() == "*":
         return None
-    return safe_url(proxy if "://" in proxy else "http://" + proxy)
+    return proxy if "://" in proxy else "http://" + proxy
 
 
 def _name(value: Any) -> str:
@@ -239,7 +269,10 @@ class _HostCheck:
     port: int
     scheme: str
     proxy: str | None
+    proxy_raw: str | None = field(default=None, repr=False)
     resolved: bool = False
+    connect_detail: str | None = None  # what the proxy answered to CONNECT
+    connect_failed: bool = False
     connected: bool = False
     tls_failed: bool = False
     tls_verify_failed: bool = False
@@ -270,13 +303,13 @@ class _Diagnoser:
         self.checks: list[_HostCheck] = []
 
     def add(self, name: str, ok: bool | None, detail: str, host: str = "") -> Step:
-        step = Step(name, ok, one_line(detail.replace(self.secret, "***") if self.secret else detail), host)
+        step = Step(name, ok, one_line(mask_secret(detail, self.secret)), host)
         self.result.steps.append(step)
         return step
 
     def set_cause(self, cause: str) -> None:
         if self.result.cause is None:
-            self.result.cause = one_line(cause)
+            self.result.cause = one_line(mask_secret(cause, self.secret))
 
     async def run(self) -> Diagnosis:
         try:
@@ -316,8 +349,9 @@ class _Diagnoser:
     # -- network steps --------------------------------------------------------------------------------
     async def check_host(self, url: httpx.URL) -> None:
         port = url.port or (443 if url.scheme == "https" else 80)
-        proxy = _proxy_for(url, self.environ)
-        check = _HostCheck(url.host, port, url.scheme, proxy)
+        proxy_raw = _raw_proxy_for(url, self.environ)
+        proxy = safe_url(proxy_raw) if proxy_raw else None
+        check = _HostCheck(url.host, port, url.scheme, proxy, proxy_raw)
         self.checks.append(check)
         target_host, target_port = url.host, port
         via = ""
@@ -353,44 +387,155 @@ class _Diagnoser:
 
         # TCP connect (first address that answers).
         errors: list[str] = []
+        refused: list[str] = []
+        timed_out: list[str] = []
         connected_to = None
+        stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         started = time.perf_counter()
         for address in addresses:
             try:
-                _, writer = await asyncio.wait_for(self.connector(address, target_port), self.timeout)
+                stream = await asyncio.wait_for(self.connector(address, target_port), self.timeout)
             except (OSError, TimeoutError) as exc:
+                if isinstance(exc, TimeoutError):
+                    timed_out.append(address)
+                elif isinstance(exc, ConnectionRefusedError):
+                    refused.append(address)
                 errors.append(f"{address}: {'timed out' if isinstance(exc, TimeoutError) else _oserror(exc)}")
                 continue
-            writer.close()
-            await _closed(writer)
             connected_to = address
             break
-        if connected_to is None:
+        if connected_to is None or stream is None:
             check.failure = f"cannot connect to {target_host}:{target_port}"
             self.add(
                 STEP_TCP, False, f"{via}cannot connect to port {target_port}: {'; '.join(errors)}", url.host
             )
             self.add(STEP_TLS, None, "skipped: no TCP connection", url.host)
-            if proxy:
-                self.set_cause(f"the proxy {target_host}:{target_port} does not accept connections")
-            else:
-                self.set_cause(
-                    f"cannot reach {target_host}:{target_port}: a firewall blocks it, or a proxy is required "
-                    "(set HTTPS_PROXY)"
-                )
+            self.set_cause(self._tcp_cause(target_host, target_port, bool(proxy), refused, timed_out))
             return
         check.connected = True
         ms = (time.perf_counter() - started) * 1000
         self.add(STEP_TCP, True, f"{via}connected to {connected_to}:{target_port} in {ms:.0f} ms", url.host)
+
+        reader, writer = stream
+        if proxy and url.scheme == "https":
+            await self.check_connect(check, reader, writer, f"{target_host}:{target_port}")
+        writer.close()
+        await _closed(writer)
 
         # TLS.
         if url.scheme != "https":
             self.add(STEP_TLS, None, "skipped: plain HTTP, not encrypted", url.host)
             return
         if proxy:
-            self.add(STEP_TLS, None, "checked through the proxy by the requests below", url.host)
+            if check.connect_failed:
+                self.add(STEP_TLS, None, "skipped: no tunnel through the proxy", url.host)
+            else:
+                self.add(STEP_TLS, None, "checked through the proxy by the requests below", url.host)
             return
         await self.check_tls(check, connected_to)
+
+    def _tcp_cause(self, host: str, port: int, proxy: bool, refused: list[str], timed_out: list[str]) -> str:
+        """Why no TCP connection could be made, naming the hop: the proxy, or the host itself."""
+        if refused and not timed_out:
+            address = refused[0]
+            shown = f"[{address}]" if ":" in address else address
+            if proxy:
+                return f"the proxy {host}:{port} refuses connections: nothing is listening on {shown}:{port}"
+            if is_loopback_host(address):
+                return f"nothing is listening on {shown}:{port}"
+            return (
+                f"{host} ({shown}) refuses connections on port {port}: nothing is listening there, or a "
+                "firewall rejects the connection"
+            )
+        if proxy:
+            return f"the proxy {host}:{port} does not accept connections"
+        if timed_out:
+            return (
+                f"no answer from {host}:{port} within {self.timeout:g} s: a firewall drops the traffic, or a "
+                "proxy is required (set HTTPS_PROXY)"
+            )
+        return (
+            f"cannot connect to {host}:{port}: a firewall blocks it, or a proxy is required (set HTTPS_PROXY)"
+        )
+
+    async def check_connect(
+        self,
+        check: _HostCheck,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        proxy_at: str,
+    ) -> None:
+        """Ask the proxy for a tunnel (``CONNECT host:port``) and read its answer, as httpx will."""
+        target = f"{check.host}:{check.port}"
+        headers = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
+        if check.proxy_raw:
+            purl = httpx.URL(check.proxy_raw)
+            if purl.username or purl.password:
+                import base64
+
+                pair = f"{purl.username}:{purl.password}".encode()
+                headers.append(f"Proxy-Authorization: Basic {base64.b64encode(pair).decode('ascii')}")
+        request = ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1")
+        try:
+            writer.write(request)
+            await asyncio.wait_for(writer.drain(), self.timeout)
+            line = await asyncio.wait_for(reader.readline(), self.timeout)
+        except TimeoutError:
+            self._connect_failed(
+                check,
+                f"the proxy {proxy_at} accepted the connection but did not answer the CONNECT to {target} "
+                f"within {self.timeout:g} s",
+                f"no answer to CONNECT {target} within {self.timeout:g} s",
+            )
+            return
+        except OSError as exc:
+            self._connect_failed(
+                check,
+                f"the proxy {proxy_at} dropped the connection during the CONNECT to {target}: "
+                f"{_oserror(exc)}",
+                f"connection dropped during CONNECT {target}",
+            )
+            return
+        status_line = line.decode("latin-1", "replace").strip()
+        parts = status_line.split(" ", 2)
+        if not status_line:
+            self._connect_failed(
+                check,
+                f"the proxy {proxy_at} closed the connection instead of answering the CONNECT to {target}",
+                f"connection closed instead of an answer to CONNECT {target}",
+            )
+            return
+        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+            self._connect_failed(
+                check,
+                f"the proxy {proxy_at} answered the CONNECT to {target} with something that is not HTTP",
+                f"no HTTP answer to CONNECT {target}",
+            )
+            return
+        status = int(parts[1])
+        answer = " ".join(parts[1:])
+        if 200 <= status < 300:
+            check.connect_detail = f"CONNECT {target}: {answer}"
+            return
+        if status == 407:
+            self._connect_failed(
+                check,
+                f"the proxy {proxy_at} requires authentication for the CONNECT to {target} (HTTP {answer}): "
+                "put the user and password in the proxy URL",
+                f"CONNECT {target}: HTTP {answer}",
+            )
+            return
+        self._connect_failed(
+            check,
+            f"the proxy {proxy_at} refused the CONNECT to {target} (HTTP {answer})",
+            f"CONNECT {target}: HTTP {answer}",
+        )
+
+    def _connect_failed(self, check: _HostCheck, detail: str, note: str) -> None:
+        check.connect_failed = True
+        check.connect_detail = note
+        check.failure = detail
+        self.set_cause(detail)
 
     async def check_tls(self, check: _HostCheck, address: str) -> None:
         ca_bundle = self.profile.ca_bundle
@@ -415,6 +560,13 @@ class _Diagnoser:
             if presented:
                 detail += f"; {presented}"
             self.add(STEP_TLS, False, detail, check.host)
+            if exc.verify_code in (_X509_CERT_NOT_YET_VALID, _X509_CERT_HAS_EXPIRED):
+                # Validity is judged on the local clock: a wrong date makes a good certificate fail.
+                state = "not yet valid" if exc.verify_code == _X509_CERT_NOT_YET_VALID else "expired"
+                self.set_cause(
+                    f"the certificate of {check.host} is {state} by this computer's clock "
+                    f"({_utc(self.clock())}): check the local date and time (NTP)"
+                )
             self.set_cause(self._tls_cause(check, presented))
             return
         except (ssl.SSLError, OSError, TimeoutError) as exc:
@@ -475,11 +627,16 @@ class _Diagnoser:
     def proxy_step(self) -> None:
         proxied = [c for c in self.checks if c.proxy]
         if proxied:
-            text = "; ".join(f"{c.proxy} for {c.host}" for c in proxied)
+            text = "; ".join(
+                f"{c.proxy} for {c.host}" + (f" ({c.connect_detail})" if c.connect_detail else "")
+                for c in proxied
+            )
             direct = [c.host for c in self.checks if not c.proxy]
             if direct:
                 text += f"; direct to {', '.join(direct)} (NO_PROXY)"
-            self.add(STEP_PROXY, True, text)
+            failed = any(c.connect_failed for c in proxied)
+            reached = all(c.connected for c in proxied)
+            self.add(STEP_PROXY, False if failed or not reached else True, text)
         elif self._any_proxy():
             self.add(
                 STEP_PROXY, None, "a proxy is configured but NO_PROXY bypasses these hosts: direct connection"
@@ -517,7 +674,6 @@ class _Diagnoser:
 
     async def token_step(self, api: ApiClient, token_url: httpx.URL) -> Token | None:
         started = time.perf_counter()
-        local_before = self.clock()
         try:
             token = await api.tokens.get(force=True)
         except TokenError as exc:
@@ -533,10 +689,9 @@ class _Diagnoser:
             self.set_cause(f"the token endpoint failed: {exc}")
             return None
         rtt = (time.perf_counter() - started) * 1000
-        skew = None
-        if token.claims.get(C.CLAIM_IAT) is not None and token.issued_at is not None:
-            local_mid = local_before + rtt / 2000
-            skew = token.issued_at - local_mid
+        # Server time (iat, or the Date header) minus the local receipt time, measured by the provider.
+        skew = token.clock_skew
+        self.result.clock_skew_s = skew
         self.result.token_info = TokenInfo(
             style=str(api.config.credentials.style),
             tenant=token.tenant or self.profile.tenant or None,
@@ -572,12 +727,13 @@ class _Diagnoser:
             self.set_cause("wrong token URL: the answer holds no access token")
         else:
             self.set_cause(f"the token endpoint failed: {exc}")
+        # A skewed local clock cannot make the token endpoint refuse client credentials: it is measured
+        # and reported, never given as the cause.
         if status in (400, 401, 403):
-            skew = await self._server_clock_skew(api)
-            if skew is not None and abs(skew) >= CLOCK_SKEW_WARN_S:
-                self.result.cause = one_line(f"clock skew: {_skew_words(skew)}; fix the local time (NTP)")
+            self.result.clock_skew_s = await self._server_clock_skew(api)
 
     def _transport_cause(self, exc: TransportError, url: httpx.URL) -> None:
+        """The cause of a failed request, naming the hop (the messages of TransportError already do)."""
         check = self._check_for(url)
         if exc.kind == TransportError.TLS:
             if check is not None:
@@ -590,28 +746,27 @@ class _Diagnoser:
             else:
                 self.set_cause(f"TLS fails for {url.host}: {exc.message}")
         elif exc.kind == TransportError.DNS:
-            self.set_cause(f"the host {url.host} does not resolve: check its spelling, your DNS and network")
-        elif exc.kind == TransportError.PROXY:
-            self.set_cause(f"the proxy refuses the connection: {exc.message}")
-        elif exc.kind == TransportError.CONFIG:
-            self.set_cause(exc.message)
+            if exc.hop == "dns" and "proxy host" in exc.detail:
+                self.set_cause(exc.detail)
+            else:
+                self.set_cause(
+                    f"the host {url.host} does not resolve: check its spelling, your DNS and network"
+                )
+        elif exc.kind in (TransportError.PROXY, TransportError.CONFIG, TransportError.CONNECT):
+            self.set_cause(exc.detail)
         else:
-            self.set_cause(f"network problem talking to {url.host}: {exc.message}")
+            role = exc.role or "server"
+            self.set_cause(f"the {role} {url.host} failed: {exc.detail}")
 
     async def _server_clock_skew(self, api: ApiClient) -> float | None:
-        """Server time (``Date`` header of any gateway answer) minus the local time."""
+        """Server time (``Date`` header of any gateway answer) minus the local time at its receipt."""
         try:
             response = await api.http.get("/", timeout=self.timeout)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             return None
-        date = response.headers.get("Date")
-        if not date:
-            return None
-        try:
-            server = email.utils.parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError):
-            return None
-        return server - self.clock()
+        received = self.clock()
+        server = parse_http_date(response.headers.get(C.DATE_HEADER))
+        return None if server is None else server - received
 
     async def api_step(self, api: ApiClient, gateway: httpx.URL) -> None:
         started = time.perf_counter()
@@ -625,9 +780,6 @@ class _Diagnoser:
             self.add(STEP_API, False, f"GET {C.AM_ASSET_ROOT}: {exc}", gateway.host)
             status = exc.status
             if status == 401:
-                skew = await self._server_clock_skew(api)
-                if skew is not None and abs(skew) >= CLOCK_SKEW_WARN_S:
-                    self.set_cause(f"clock skew: {_skew_words(skew)}; fix the local time (NTP)")
                 self.set_cause(
                     "the gateway rejects the token: the token URL may belong to another tenant or region "
                     "than the gateway"
@@ -651,7 +803,7 @@ def _oserror(exc: BaseException) -> str:
         return os.strerror(exc.errno)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or type(exc).__name__
+    return str(exc) or "unknown error"
 
 
 async def _closed(writer: asyncio.StreamWriter) -> None:

@@ -79,7 +79,10 @@ def _sim_argv(args: argparse.Namespace, port: int) -> list[str]:
         "--max-page-size", str(args.max_page_size),
         "--token-ttl", str(args.token_ttl),
         "--seed", str(args.seed),
+        "--retry-after", str(args.retry_after),
     ]  # fmt: skip
+    if args.retry_after_date:
+        argv.append("--retry-after-date")
     if args.client_id:
         argv += ["--client-id", args.client_id]
     return argv

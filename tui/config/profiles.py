@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
+from tui.config.inputs import InputError, clean_secret, clean_value, strip_bom
 from tui.config.settings import SettingsError, read_toml, write_toml
 
 STYLE_CLIENT = "client_credentials"
@@ -48,6 +49,11 @@ ENV_PROFILE_DEFAULT_NAME = "env"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # A region shortcut such as eu1, eu2, us1, cn1, eu1-int.
 _REGION_RE = re.compile(r"^[a-z]{2,4}[0-9]{1,2}(?:-[a-z0-9]+)?$")
+# Insights Hub regions: eu1 and eu2 are in the reference (section 5.1), China 1 in the public region docs;
+# us1 and jp1 are UNCONFIRMED. Any other shortcut is still expanded, with a warning (profile_warnings).
+KNOWN_REGIONS: tuple[str, ...] = ("eu1", "eu2", "cn1", "us1", "jp1")
+_GATEWAY_HOST_RE = re.compile(r"^gateway\.([a-z0-9-]+)\.mindsphere\.io$")
+_PIAM_HOST_RE = re.compile(r"^[a-z0-9-]+\.piam\.([a-z0-9-]+)\.mindsphere\.io$")
 _VERSION_RE = re.compile(r"^v?[0-9]+(?:\.[0-9A-Za-z]+)+$")
 _HOST_RE = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
@@ -68,7 +74,7 @@ _SAVED_FIELDS: tuple[str, ...] = (
 )
 
 
-class ProfileError(ValueError):
+class ProfileError(InputError):
     """A profile value or the profiles file is not acceptable; the message is one clear line."""
 
 
@@ -117,29 +123,55 @@ class ClientIdParts(NamedTuple):
 
 
 class BindingKeys(NamedTuple):
+    """Parsed binding keys. ``token_url_derived`` is True when the paste held no token URL (the App
+    Service pop-up shows only the Access Key and the Secret Key) and ``token_url`` was derived from the
+    gateway's region and the tenant in the client id: a proposal the user may replace with the token URL
+    of the welcome e-mail. ``token_url`` is empty when it could not be derived (no gateway given, or a
+    client id without a tenant)."""
+
     token_url: str
     client_id: str
     client_secret: str
+    token_url_derived: bool = False
 
     def __repr__(self) -> str:  # the secret never reaches a repr
-        return f"BindingKeys(token_url={self.token_url!r}, client_id={self.client_id!r}, client_secret=***)"
+        derived = ", token_url_derived=True" if self.token_url_derived else ""
+        return (
+            f"BindingKeys(token_url={self.token_url!r}, client_id={self.client_id!r}, client_secret=***"
+            f"{derived})"
+        )
 
 
 # --------------------------------------------------------------------------------------------------
 # Field helpers
 # --------------------------------------------------------------------------------------------------
+def _clean(value: str, what: str, *, allow_spaces: bool = False) -> str:
+    """``clean_value`` with its refusal as a ``ProfileError``."""
+    try:
+        return clean_value(value, what, allow_spaces=allow_spaces)
+    except InputError as exc:
+        raise ProfileError(str(exc)) from None
+
+
 def validate_name(name: str) -> str:
-    value = name.strip()
+    value = _clean(name, "profile name", allow_spaces=True)  # spaces: refused below with the rule
     if not _NAME_RE.match(value):
         raise ProfileError(
-            f"invalid profile name {name!r}: use 1 to 64 letters, digits, '.', '_' or '-', "
+            f"invalid profile name {value!r}: use 1 to 64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
     return value
 
 
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, ``*.localhost`` (RFC 6761) or a loopback address such as 127.0.0.1 or ::1."""
+    from tui.api.errors import is_loopback_host as _is_loopback
+
+    return _is_loopback(host)
+
+
 def _normalise_url(value: str, what: str, *, keep_path: bool) -> str:
-    text = value.strip()
+    text = _clean(value, what, allow_spaces=True)  # spaces are refused below, as "not a valid URL"
     if not text:
         raise ProfileError(f"the {what} is empty")
     if "://" not in text:
@@ -147,20 +179,30 @@ def _normalise_url(value: str, what: str, *, keep_path: bool) -> str:
     try:
         parts = urlsplit(text)
         port = parts.port
-    except ValueError as exc:
-        raise ProfileError(f"the {what} {value.strip()!r} is not a valid URL: {exc}") from None
+    except ValueError:
+        raise ProfileError(f"the {what} {value.strip()!r} is not a valid URL") from None
     scheme = parts.scheme.lower()
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme) or text.index("://") != len(parts.scheme):
+        raise ProfileError(f"the {what} {value.strip()!r} is not a valid URL")
     if scheme not in ("http", "https"):
-        raise ProfileError(f"the {what} must start with https:// (got {parts.scheme}://)")
+        raise ProfileError(f"the {what} must start with https:// (got {scheme}://)")
     host = (parts.hostname or "").lower()
     if not host or not _HOST_RE.match(host if ":" not in host else f"[{host}]"):
-        raise ProfileError(f"the {what} {value.strip()!r} has no valid host name")
+        raise ProfileError(f"the {what} {value.strip()!r} is not a valid URL: it has no valid host name")
     if parts.username or parts.password:
         raise ProfileError(f"the {what} must not contain a user name or password")
     if parts.query or parts.fragment:
         raise ProfileError(f"the {what} must not contain '?' or '#'")
-    if any(ch.isspace() for ch in text):
-        raise ProfileError(f"the {what} {value.strip()!r} contains spaces")
+    if " " in text:
+        raise ProfileError(
+            f"the {what} {text!r} is not a valid URL: it contains a space at position {text.index(' ') + 1}"
+        )
+    if scheme == "http" and not is_loopback_host(host):
+        raise ProfileError(
+            f"the {what} uses plain HTTP: the client secret and the tokens would travel unencrypted to "
+            f"{host}. Use https:// (plain HTTP is accepted only for a simulator on this machine: localhost, "
+            "127.0.0.1 or ::1)"
+        )
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
@@ -171,8 +213,12 @@ def _normalise_url(value: str, what: str, *, keep_path: bool) -> str:
 
 
 def expand_gateway(value: str) -> str:
-    """``eu1`` -> ``https://gateway.eu1.mindsphere.io``; a URL is validated and normalised."""
-    text = value.strip()
+    """``eu1`` -> ``https://gateway.eu1.mindsphere.io``; a URL is validated and normalised.
+
+    Plain HTTP is refused except for a loopback host (the simulator). An unknown region or a host without
+    a dot is accepted: ``gateway_warnings`` says what looks wrong.
+    """
+    text = _clean(value, "gateway URL", allow_spaces=True)
     if _REGION_RE.match(text.lower()):
         return f"https://gateway.{text.lower()}.mindsphere.io"
     return _normalise_url(text, "gateway URL", keep_path=False)
@@ -183,6 +229,60 @@ def validate_token_url(value: str) -> str:
     if not urlsplit(url).path:
         raise ProfileError(f"the token URL {url!r} has no path (expected .../oauth/token)")
     return url
+
+
+def region_of(url: str) -> str | None:
+    """The Insights Hub region of a gateway or token URL (``gateway.eu1...``, ``acme.piam.eu1...``)."""
+    host = (urlsplit(url).hostname or "").lower()
+    match = _GATEWAY_HOST_RE.match(host) or _PIAM_HOST_RE.match(host)
+    return match.group(1) if match else None
+
+
+def _region_known(region: str) -> bool:
+    return region.split("-", 1)[0] in KNOWN_REGIONS
+
+
+def _host_warning(url: str, what: str) -> str | None:
+    host = (urlsplit(url).hostname or "").lower()
+    if host and "." not in host and ":" not in host and not is_loopback_host(host):
+        return (
+            f"the {what} host {host!r} has no dot: is it a typo? Insights Hub hosts look like "
+            "gateway.eu1.mindsphere.io"
+        )
+    region = region_of(url)
+    if region is not None and not _region_known(region):
+        return (
+            f"{region!r} is not a known Insights Hub region (known: {', '.join(KNOWN_REGIONS)}); check the "
+            f"{what} {url}"
+        )
+    return None
+
+
+def gateway_warnings(value: str) -> list[str]:
+    """What looks wrong about an accepted gateway value: an unknown region (``eu9``), a host without a
+    dot (``notaurl``). Empty when nothing does, or when the value is refused anyway."""
+    try:
+        url = expand_gateway(value)
+    except ProfileError:
+        return []
+    warning = _host_warning(url, "gateway")
+    return [warning] if warning else []
+
+
+def profile_warnings(profile: Profile) -> list[str]:
+    """Warnings for a valid profile: unknown regions, hosts without a dot, a token URL in another region
+    than the gateway. The CLI prints them and the form shows them; none stops the profile being saved."""
+    warnings = gateway_warnings(profile.gateway)
+    token_warning = _host_warning(profile.token_url, "token URL")
+    if token_warning and token_warning not in warnings:
+        warnings.append(token_warning)
+    gateway_region, token_region = region_of(profile.gateway), region_of(profile.token_url)
+    if gateway_region and token_region and gateway_region != token_region:
+        warnings.append(
+            f"the token URL is in region {token_region} but the gateway in {gateway_region}: tokens from one "
+            "region are not accepted in another"
+        )
+    return warnings
 
 
 def detect_style(token_url: str) -> str:
@@ -234,15 +334,30 @@ def parse_client_id(client_id: str) -> ClientIdParts | None:
     return None
 
 
+# Binding-key labels, normalised (lower case, no spaces, '_' or '-'): the IIoT for Makers pop-up (TokenURL,
+# clientID, clientSecret), the welcome e-mail (Token URL, Client ID, Client Secret) and the App Service
+# pop-up (Access Key = the client id, Secret Key = the client secret).
 _LABELS: dict[str, str] = {
     "tokenurl": "token_url",
     "tokenendpoint": "token_url",
     "clientid": "client_id",
+    "accesskey": "client_id",
     "clientsecret": "client_secret",
+    "secretkey": "client_secret",
 }
+_FIELD_NAMES = {
+    "token_url": "TokenURL",
+    "client_id": "clientID (Access Key)",
+    "client_secret": "clientSecret (Secret Key)",
+}
+_LABEL_WORDS = (
+    r"token[\s_-]*(?:url|endpoint)|client[\s_-]*id|client[\s_-]*secret|access[\s_-]*key|secret[\s_-]*key"
+)
+# Invisible characters that may sit around a label (the value itself is checked by clean_value).
+_EDGE = r"[\s\u200b-\u200d\u2060\ufeff]"
 _LABEL_RE = re.compile(
-    r"""^\s*["']?(token[\s_-]*(?:url|endpoint)|client[\s_-]*id|client[\s_-]*secret)["']?"""
-    r"""\s*(?:[:=]\s*|\t+\s*|\s+|$)(.*)$""",
+    rf"""^{_EDGE}*(?:[-*\u2022\u00b7>]+{_EDGE}*)?(?:\*\*|__)?["']?({_LABEL_WORDS})["']?(?:\*\*|__)?"""
+    rf"""[ \u00a0]*(?:(?:[:=]|\t)[ \t\u00a0]*(?:\*\*|__)?[ \t\u00a0]*(.*?)|{_EDGE}*)$""",
     re.IGNORECASE,
 )
 
@@ -254,26 +369,39 @@ def _label_key(label: str) -> str:
 def _bare_label(cell: str) -> str | None:
     """The field key when ``cell`` is a label with no value, else None."""
     match = _LABEL_RE.match(cell.strip())
-    if match is None or match.group(2).strip():
+    if match is None or (match.group(2) or "").strip():
         return None
     return _label_key(match.group(1))
 
 
 def _clean_value(value: str) -> str:
-    text = value.strip().rstrip(",").strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+    text = strip_bom(value).strip().rstrip(",").strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
         text = text[1:-1].strip()
     return text
 
 
-def parse_binding_keys(text: str) -> BindingKeys:
-    """Parse the three lines of the tenant's binding-keys pop-up (TokenURL, clientID, clientSecret).
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
 
-    Accepted: ``Label: value`` / ``Label = value`` / ``Label<TAB>value`` lines; a label on its own line
-    followed by the value; a tab-separated header row followed by a value row; a JSON object; or three
-    bare values (the URL is recognised, the other two are clientID then clientSecret).
+
+def parse_binding_keys(text: str, *, gateway: str | None = None) -> BindingKeys:
+    """Parse pasted binding keys: the tenant's pop-up, the App Service pop-up or the welcome e-mail.
+
+    Labels, in any order and case: ``TokenURL``/``Token URL``, ``clientID``/``Client ID``/``Access Key``,
+    ``clientSecret``/``Client Secret``/``Secret Key``; between label and value ``:``, ``=``, tabs or a line
+    break. Also accepted: a tab-separated header row of labels followed by a row of values; a JSON object;
+    bare values (a URL is recognised as the token URL, the other lines are the client id then the client
+    secret, as in the pop-up). Lines of prose around the values (an e-mail) are ignored.
+
+    With only the client id and the secret (the App Service pop-up's two keys), the token URL is derived
+    for ``gateway``'s region and the tenant in the client id, and ``token_url_derived`` is set; without a
+    gateway (or a tenant) ``token_url`` is empty. A leading byte-order mark is dropped; an invisible or
+    control character inside a value is refused, naming it. Raises ``ProfileError``; no message holds the
+    secret.
     """
     found: dict[str, str] = {}
+    text = strip_bom(text)
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
@@ -283,19 +411,19 @@ def parse_binding_keys(text: str) -> BindingKeys:
         if isinstance(data, dict):
             for key, value in data.items():
                 norm = re.sub(r"[\s_-]", "", str(key).lower())
-                if norm in _LABELS and isinstance(value, str):
-                    found[_LABELS[norm]] = value.strip()
-            return _binding_keys_from(found)
+                if norm in _LABELS and isinstance(value, str) and _LABELS[norm] not in found:
+                    found[_LABELS[norm]] = value
+            return _binding_keys_from(found, gateway)
 
-    lines = [line for line in (raw.strip() for raw in text.splitlines()) if line]
+    lines = [line for line in (strip_bom(raw).strip() for raw in text.splitlines()) if line]
     # A tab-separated header row of labels followed by a row of values.
     if len(lines) >= 2 and "\t" in lines[0]:
         header = [_bare_label(cell) for cell in lines[0].split("\t") if cell.strip()]
         values = [cell.strip() for cell in lines[1].split("\t") if cell.strip()]
         if header and None not in header and len(values) == len(header):
             for key, value in zip(header, values, strict=True):
-                found[str(key)] = _clean_value(value)
-            return _binding_keys_from(found)
+                found.setdefault(str(key), _clean_value(value))
+            return _binding_keys_from(found, gateway)
 
     pending: str | None = None
     bare: list[str] = []
@@ -303,53 +431,66 @@ def parse_binding_keys(text: str) -> BindingKeys:
         match = _LABEL_RE.match(line)
         if match:
             key = _label_key(match.group(1))
-            value = _clean_value(match.group(2))
+            value = _clean_value(match.group(2) or "")
             if value:
-                found[key] = value
+                found.setdefault(key, value)
                 pending = None
             else:
                 pending = key
             continue
-        if line in "{}":
+        if line in ("{", "}"):
             continue
         if pending is not None:
-            found[pending] = _clean_value(line)
+            found.setdefault(pending, _clean_value(line))
             pending = None
-        else:
-            bare.append(_clean_value(line))
+            continue
+        value = _clean_value(line)
+        if value and not any(ch in " \t\u00a0" for ch in value):
+            bare.append(value)  # a single word; a line with spaces is prose and ignored
 
-    if not found and bare:
-        if len(bare) != 3:
-            raise ProfileError(
-                "expected the three binding-key lines (TokenURL, clientID, clientSecret), "
-                f"got {len(bare)} lines"
-            )
-        urls = [v for v in bare if v.lower().startswith(("http://", "https://"))]
-        if len(urls) != 1:
+    if not found:
+        urls = [v for v in bare if _is_url(v)]
+        rest = [v for v in bare if not _is_url(v)]
+        if len(bare) == 3 and len(urls) != 1:
             raise ProfileError("could not tell which of the three lines is the TokenURL")
-        rest = [v for v in bare if v is not urls[0]]
-        found = {"token_url": urls[0], "client_id": rest[0], "client_secret": rest[1]}
-    elif bare and found:
-        # Labelled lines plus leftovers: fill the missing fields in pop-up order.
-        for key in ("token_url", "client_id", "client_secret"):
-            if key not in found and bare:
-                found[key] = bare.pop(0)
-    return _binding_keys_from(found)
+        if len(bare) not in (2, 3) or len(urls) > 1 or (len(bare) == 2 and urls):
+            lines_word = "value line" if len(bare) == 1 else "value lines"
+            raise ProfileError(
+                "expected the three binding keys (TokenURL, clientID, clientSecret) or the two keys of the "
+                f"App Service (Access Key, Secret Key), got {len(bare)} {lines_word}"
+            )
+        if urls:
+            found["token_url"] = urls[0]
+        found["client_id"], found["client_secret"] = rest[0], rest[1]
+    else:
+        # Labelled values plus unlabelled single words: a URL fills a missing token URL; the other words
+        # fill a missing client id and secret in pop-up order, but only when they are exactly as many.
+        if "token_url" not in found:
+            urls = [v for v in bare if _is_url(v)]
+            if len(urls) == 1:
+                found["token_url"] = urls[0]
+        missing = [k for k in ("client_id", "client_secret") if k not in found]
+        rest = [v for v in bare if not _is_url(v)]
+        if missing and len(rest) == len(missing):
+            found.update(zip(missing, rest, strict=True))
+    return _binding_keys_from(found, gateway)
 
 
-def _binding_keys_from(found: Mapping[str, str]) -> BindingKeys:
-    names = {"token_url": "TokenURL", "client_id": "clientID", "client_secret": "clientSecret"}
-    missing = [names[k] for k in names if not found.get(k)]
-    if missing:
+def _binding_keys_from(found: Mapping[str, str], gateway: str | None = None) -> BindingKeys:
+    missing = [_FIELD_NAMES[k] for k in ("client_id", "client_secret") if not found.get(k)]
+    if missing:  # the token URL is not required: it can be derived from the region and the client id
         raise ProfileError("binding keys incomplete: missing " + ", ".join(missing))
-    token_url = validate_token_url(found["token_url"])
-    client_id = found["client_id"]
-    if any(ch.isspace() for ch in client_id):
-        raise ProfileError("the clientID contains spaces")
-    secret = found["client_secret"]
-    if any(ch.isspace() for ch in secret):
-        raise ProfileError("the clientSecret contains spaces (was more than one line pasted into it?)")
-    return BindingKeys(token_url, client_id, secret)
+    client_id = _clean(found["client_id"], "client id")
+    try:
+        secret = clean_secret(found["client_secret"], "client secret")
+    except InputError as exc:
+        raise ProfileError(str(exc)) from None
+    if found.get("token_url"):
+        return BindingKeys(validate_token_url(found["token_url"]), client_id, secret)
+    parts = parse_client_id(client_id)
+    if gateway and gateway.strip() and parts is not None:
+        return BindingKeys(derive_token_url(gateway, parts.tenant), client_id, secret, token_url_derived=True)
+    return BindingKeys("", client_id, secret)
 
 
 def profile_from_fields(
@@ -369,13 +510,16 @@ def profile_from_fields(
 
     The style is detected from the token URL unless given; tenant, app name and version come from a
     client id of the form ``<tenant>-<app>-<version>-<suffix>`` unless given; an empty token URL is
-    derived from the gateway and tenant.
+    derived from the gateway and tenant. Every field goes through ``clean_value`` first (a leading BOM and
+    surrounding whitespace removed, invisible characters refused, naming them).
     """
+    client_id = _clean(client_id, "client id")
     parts = parse_client_id(client_id)
-    tenant = tenant.strip() or (parts.tenant if parts else "")
-    app_name = app_name.strip() or (parts.app if parts else "")
-    app_version = app_version.strip() or (parts.version if parts else "")
-    if not token_url.strip():
+    tenant = _clean(tenant, "tenant") or (parts.tenant if parts else "")
+    app_name = _clean(app_name, "app name") or (parts.app if parts else "")
+    app_version = _clean(app_version, "app version") or (parts.version if parts else "")
+    token_url = _clean(token_url, "token URL", allow_spaces=True)
+    if not token_url:
         token_url = derive_token_url(gateway, tenant, style or STYLE_CLIENT)
     profile = Profile(
         name=name,
@@ -393,27 +537,32 @@ def profile_from_fields(
 
 
 def normalise_profile(profile: Profile) -> Profile:
-    """Validate every field and return the normalised profile (raises ``ProfileError``)."""
-    client_id = profile.client_id.strip()
+    """Validate every field and return the normalised profile (raises ``ProfileError``).
+
+    Each field is cleaned by ``clean_value``: a leading BOM and surrounding whitespace go; an invisible or
+    control character (or a space, except in the CA bundle path) is refused with a message naming it.
+    """
+    client_id = _clean(profile.client_id, "client id")
     if not client_id:
         raise ProfileError("the client id is empty")
-    if any(ch.isspace() for ch in client_id):
-        raise ProfileError("the client id contains spaces")
+    tenant = _clean(profile.tenant, "tenant")
+    app_name = _clean(profile.app_name, "app name")
+    app_version = _clean(profile.app_version, "app version")
     if profile.style not in STYLES:
         raise ProfileError(f"unknown credential style {profile.style!r}: use {' or '.join(STYLES)}")
-    if profile.style == STYLE_APP and not (profile.app_name.strip() and profile.app_version.strip()):
+    if profile.style == STYLE_APP and not (app_name and app_version):
         raise ProfileError("app credentials need an app name and an app version")
-    if profile.style == STYLE_APP and not profile.tenant.strip():
+    if profile.style == STYLE_APP and not tenant:
         raise ProfileError("app credentials need a tenant")
-    ca_bundle = profile.ca_bundle.strip() if profile.ca_bundle else None
+    ca_bundle = _clean(profile.ca_bundle, "CA bundle path", allow_spaces=True) if profile.ca_bundle else None
     return profile.replace(
         name=validate_name(profile.name),
         gateway=expand_gateway(profile.gateway),
         token_url=validate_token_url(profile.token_url),
         client_id=client_id,
-        tenant=profile.tenant.strip(),
-        app_name=profile.app_name.strip(),
-        app_version=profile.app_version.strip(),
+        tenant=tenant,
+        app_name=app_name,
+        app_version=app_version,
         read_only=bool(profile.read_only),
         ca_bundle=ca_bundle or None,
     )
@@ -582,6 +731,15 @@ class ProfileStore:
 # --------------------------------------------------------------------------------------------------
 # Environment
 # --------------------------------------------------------------------------------------------------
+def env_value(environ: Mapping[str, str], variable: str, what: str, *, allow_spaces: bool = False) -> str:
+    """The cleaned value of an environment variable ("" when unset); ``ProfileError`` naming the variable
+    when it holds an invisible or control character."""
+    try:
+        return clean_value(environ.get(variable, ""), what, allow_spaces=allow_spaces)
+    except InputError as exc:
+        raise ProfileError(f"{variable}: {exc}") from None
+
+
 def apply_env_overrides(profile: Profile | None, environ: Mapping[str, str]) -> Profile | None:
     """Apply ``IHUB_GATEWAY``, ``IHUB_TOKEN_URL`` and ``IHUB_CLIENT_ID`` to ``profile``.
 
@@ -589,11 +747,11 @@ def apply_env_overrides(profile: Profile | None, environ: Mapping[str, str]) -> 
     it implies; a client id from the environment that has the ``<tenant>-<app>-<version>`` form also sets
     tenant, app name and version. With no profile but all three variables set, an ad-hoc profile named
     ``IHUB_PROFILE`` (or ``env``) is returned. Raises ``ProfileError`` naming the variable when a value is
-    not acceptable.
+    not acceptable, invisible characters included (every value goes through ``clean_value``).
     """
-    gateway = environ.get(ENV_GATEWAY, "").strip()
-    token_url = environ.get(ENV_TOKEN_URL, "").strip()
-    client_id = environ.get(ENV_CLIENT_ID, "").strip()
+    gateway = env_value(environ, ENV_GATEWAY, "gateway URL", allow_spaces=True)
+    token_url = env_value(environ, ENV_TOKEN_URL, "token URL", allow_spaces=True)
+    client_id = env_value(environ, ENV_CLIENT_ID, "client id")
     changes: dict[str, Any] = {}
     try:
         if gateway:
@@ -606,8 +764,6 @@ def apply_env_overrides(profile: Profile | None, environ: Mapping[str, str]) -> 
     except ProfileError as exc:
         raise ProfileError(f"{ENV_TOKEN_URL}: {exc}") from None
     if client_id:
-        if any(ch.isspace() for ch in client_id):
-            raise ProfileError(f"{ENV_CLIENT_ID}: the client id contains spaces")
         changes["client_id"] = client_id
         parts = parse_client_id(client_id)
         if parts is not None:
@@ -616,7 +772,7 @@ def apply_env_overrides(profile: Profile | None, environ: Mapping[str, str]) -> 
     if profile is None:
         if not (gateway and token_url and client_id):
             return None
-        name = environ.get(ENV_PROFILE, "").strip() or ENV_PROFILE_DEFAULT_NAME
+        name = env_value(environ, ENV_PROFILE, "profile name") or ENV_PROFILE_DEFAULT_NAME
         try:
             name = validate_name(name)
         except ProfileError as exc:
@@ -637,10 +793,13 @@ def apply_env_overrides(profile: Profile | None, environ: Mapping[str, str]) -> 
 def select_profile_name(
     store: ProfileStore, environ: Mapping[str, str], cli_name: str | None = None
 ) -> str | None:
-    """The profile to use: ``--profile`` > ``IHUB_PROFILE`` > the default > the only profile > None."""
-    if cli_name:
-        return cli_name
-    from_env = environ.get(ENV_PROFILE, "").strip()
+    """The profile to use: ``--profile`` > ``IHUB_PROFILE`` > the default > the only profile > None.
+
+    Both names are cleaned (``ProfileError`` for an invisible character in them).
+    """
+    if cli_name and cli_name.strip():
+        return _clean(cli_name, "profile name")
+    from_env = env_value(environ, ENV_PROFILE, "profile name")
     if from_env:
         return from_env
     if store.default_name:

@@ -24,8 +24,10 @@ import keyring.backend
 import keyring.core
 import keyring.errors
 
+from tui.api.errors import mask_secret
+from tui.config.inputs import InputError, clean_secret
 from tui.config.paths import AppPaths
-from tui.config.profiles import ENV_CLIENT_SECRET, ENV_PROFILE, Profile
+from tui.config.profiles import ENV_CLIENT_SECRET, ENV_PROFILE, Profile, env_value
 from tui.config.settings import Settings, SettingsError
 from tui.config.vault import (
     SecretStoreError,
@@ -43,6 +45,7 @@ __all__ = [
     "KeyringUnavailableError",
     "NoSecureStoreError",
     "Secret",
+    "SecretValueError",
     "SecretStore",
     "SecretStoreError",
     "StoreKind",
@@ -86,6 +89,10 @@ class NoSecureStoreError(SecretStoreError):
         self.choices: tuple[StoreKind, ...] = (StoreKind.VAULT, StoreKind.SESSION, StoreKind.ENV)
         listed = "; ".join(f"{kind.value}: {CHOICE_HELP[kind]}" for kind in self.choices)
         super().__init__(f"no usable OS keyring ({reason}); choose where to keep the secret: {listed}")
+
+
+class SecretValueError(SecretStoreError):
+    """The secret itself is not acceptable (empty, too short, an invisible character); nothing was stored."""
 
 
 class KeyringUnavailableError(SecretStoreError):
@@ -136,10 +143,22 @@ def _call_with_timeout(fn: Callable[[], T], timeout: float, name: str) -> T:
 
 
 def _first_line(exc: BaseException, secret: str | None = None) -> str:
+    """The first line of an exception's message in plain words (never a class name), secret masked."""
     text = (str(exc).strip().splitlines() or [""])[0]
-    if secret:
-        text = text.replace(secret, "***")
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    text = mask_secret(text, secret)
+    if text:
+        return text
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        return "the keyring is locked"
+    if isinstance(exc, keyring.errors.InitError):
+        return "the keyring could not start"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)
+    return "an error without a message"
 
 
 def _is_file_backend(backend: keyring.backend.KeyringBackend) -> bool:
@@ -300,6 +319,17 @@ class SecretStore:
         except SettingsError as exc:
             raise SecretStoreError(str(exc)) from None
 
+    def available_kinds(self) -> tuple[StoreKind, ...]:
+        """The stores ``set`` will really use here, in order of preference: offer only these (the keyring
+        when usable, the vault when this mode has a vault file, this session, the environment)."""
+        kinds: list[StoreKind] = []
+        if self.keyring_status().usable:
+            kinds.append(StoreKind.KEYRING)
+        if self.vault is not None:
+            kinds.append(StoreKind.VAULT)
+        kinds += [StoreKind.SESSION, StoreKind.ENV]
+        return tuple(kinds)
+
     def default_kind(self) -> StoreKind | None:
         """Keyring if usable, else the saved choice, else the vault when its passphrase is in the
         environment, else None (the user must choose)."""
@@ -352,9 +382,9 @@ class SecretStore:
     def env_secret_applies(self, profile_name: str) -> bool:
         """``IHUB_CLIENT_SECRET`` is used for the profile named by ``IHUB_PROFILE``, or for any profile
         when ``IHUB_PROFILE`` is not set."""
-        if not self.environ.get(ENV_CLIENT_SECRET):
+        if not self.environ.get(ENV_CLIENT_SECRET, "").strip():
             return False
-        wanted = self.environ.get(ENV_PROFILE, "").strip()
+        wanted = env_value(self.environ, ENV_PROFILE, "profile name")
         return not wanted or wanted == profile_name
 
     def get(self, profile: Profile | str) -> Secret | None:
@@ -365,7 +395,11 @@ class SecretStore:
         """
         name = profile if isinstance(profile, str) else profile.name
         if self.env_secret_applies(name):
-            return Secret(self.environ[ENV_CLIENT_SECRET], StoreKind.ENV)
+            try:
+                value = clean_secret(self.environ[ENV_CLIENT_SECRET])
+            except InputError as exc:
+                raise SecretValueError(f"{ENV_CLIENT_SECRET}: {exc}") from None
+            return Secret(value, StoreKind.ENV)
         with self._lock:
             kind = self.where(name)
             if kind is StoreKind.SESSION:
@@ -423,6 +457,10 @@ class SecretStore:
         ``kind=None`` uses ``default_kind()``; when that is None, ``NoSecureStoreError`` lists the
         choices. ``ENV`` stores nothing (the secret is expected in ``IHUB_CLIENT_SECRET``). Copies in other
         stores are removed, so a secret lives in one place.
+
+        The secret is cleaned first (``tui.config.inputs.clean_secret``: a leading BOM and surrounding
+        whitespace dropped); an empty or too short secret, or one with an invisible or control character,
+        raises ``SecretValueError`` naming the problem, and nothing is stored.
         """
         with self._lock:
             if kind is None:
@@ -430,8 +468,16 @@ class SecretStore:
                 if kind is None:
                     raise NoSecureStoreError(self.keyring_status().reason)
             kind = StoreKind(kind)
-            if kind is not StoreKind.ENV and not secret:
-                raise SecretStoreError("the client secret is empty")
+            if kind is not StoreKind.ENV:
+                try:
+                    secret = clean_secret(secret)
+                except InputError as exc:
+                    raise SecretValueError(str(exc)) from None
+            return self._put(profile_name, secret, kind)
+
+    def _put(self, profile_name: str, secret: str, kind: StoreKind) -> StoreKind:
+        """Store an already accepted secret in ``kind`` and remove the copies elsewhere."""
+        with self._lock:
             if kind is StoreKind.KEYRING:
                 self._keyring_call(
                     "store", lambda b: b.set_password(self._service(profile_name), USERNAME, secret), secret
@@ -463,7 +509,7 @@ class SecretStore:
             else:
                 secret = self._stored_value(old_name, kind)
                 if secret is not None:
-                    self.set(new_name, secret.value, kind)
+                    self._put(new_name, secret.value, kind)  # moved as stored, not re-judged
             self.delete(old_name)
 
     def _stored_value(self, name: str, kind: StoreKind) -> Secret | None:

@@ -60,7 +60,8 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     except OSError as exc:
         raise SettingsError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from None
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        # "utf-8-sig" drops a byte-order mark, which editors such as Notepad put at the start.
+        return tomllib.loads(data.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"the {what} file {path} is not valid TOML: {exc}") from None
 

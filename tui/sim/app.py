@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui.sim.config import SimConfig
 from tui.sim.errors import SimHTTPError, handle_sim_error, render, shape_for_path
-from tui.sim.faults import FaultMiddleware
+from tui.sim.faults import DateHeaderMiddleware, FaultMiddleware
 from tui.sim.routes import aggregates, assets, auth, mqtt, timeseries
 from tui.sim.security import SigningKey
 from tui.sim.tenant import build_tenant
@@ -79,7 +79,7 @@ class SimApp(Starlette):
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return NormaliseMiddleware(FaultMiddleware(super().build_middleware_stack()))
+        return DateHeaderMiddleware(NormaliseMiddleware(FaultMiddleware(super().build_middleware_stack())))
 
 
 def create_app(config: SimConfig | None = None) -> Starlette:

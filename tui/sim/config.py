@@ -63,6 +63,8 @@ class SimConfig:
     faults: tuple[str, ...] = ("429", "500", "503", "drop")
     fault_tokens: bool = False
     retry_after_s: int = 1
+    # Send Retry-After as an HTTP-date (the simulator's clock + retry_after_s) instead of delay-seconds.
+    retry_after_http_date: bool = False
     max_page_size: int = 2000
     ts_limit: int = 2000
     token_ttl: int = 1800

@@ -8,6 +8,7 @@ A pure ASGI middleware. It reads ``app.state.config`` and counts in ``app.state.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import random
 import threading
 
@@ -82,7 +83,7 @@ class FaultMiddleware:
             500: "Internal server error (injected by the simulator)",
             503: "Service temporarily unavailable (injected by the simulator)",
         }
-        headers = {"Retry-After": str(config.retry_after_s)} if status in (429, 503) else {}
+        headers = {"Retry-After": retry_after_value(config)} if status in (429, 503) else {}
         exc = SimHTTPError(
             status,
             messages.get(status, "Injected fault"),
@@ -91,6 +92,38 @@ class FaultMiddleware:
             oauth_error="temporarily_unavailable" if status != 429 else "too_many_requests",
         )
         await _send_error(exc, send)
+
+
+def retry_after_value(config: SimConfig) -> str:
+    """``Retry-After`` in the configured form: delay-seconds, or an HTTP-date on the simulator's clock."""
+    if config.retry_after_http_date:
+        return email.utils.formatdate(config.clock() + config.retry_after_s, usegmt=True)
+    return str(config.retry_after_s)
+
+
+class DateHeaderMiddleware:
+    """Every response carries ``Date`` from the simulator's clock (RFC 9110 6.6.1), so a simulator
+    whose clock is set apart from the client's shows it the way a real server does."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        config: SimConfig = scope["app"].state.config
+
+        async def dated_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"date" for k, _ in headers):
+                    date = email.utils.formatdate(config.clock(), usegmt=True)
+                    headers.append((b"date", date.encode("latin-1")))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, dated_send)
 
 
 async def _send_error(exc: SimHTTPError, send: Send) -> None:

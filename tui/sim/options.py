@@ -48,6 +48,18 @@ def build_parser_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
         help=f"comma-separated faults to draw from: {', '.join(FAULT_KINDS)}",
     )
     parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=defaults.retry_after_s,
+        metavar="S",
+        help="seconds asked for in Retry-After on injected 429 and 503",
+    )
+    parser.add_argument(
+        "--retry-after-date",
+        action="store_true",
+        help="send Retry-After as an HTTP date instead of seconds",
+    )
+    parser.add_argument(
         "--max-page-size", type=int, default=defaults.max_page_size, metavar="N", help="largest page size"
     )
     parser.add_argument(
@@ -80,6 +92,9 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         raise ValueError("--max-page-size must be at least 1")
     if ns.token_ttl < 1:
         raise ValueError("--token-ttl must be at least 1 second")
+    retry_after = getattr(ns, "retry_after", 1)
+    if retry_after < 0:
+        raise ValueError("--retry-after must not be negative")
     if ns.client_id and not ns.client_secret:
         ns.client_secret = os.environ.get(ENV_SIM_CLIENT_SECRET) or None
     if bool(ns.client_id) != bool(ns.client_secret):
@@ -92,6 +107,8 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         faults=faults,
         max_page_size=ns.max_page_size,
         token_ttl=ns.token_ttl,
+        retry_after_s=retry_after,
+        retry_after_http_date=bool(getattr(ns, "retry_after_date", False)),
     )
     if ns.client_id:
         config.clients = [

@@ -54,6 +54,8 @@ class SimServer:
     def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         if not is_loopback(host):
             raise SimServerError(f"The simulator only listens on loopback, not on {host!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise SimServerError(f"The port must be between 0 and 65535 (0 picks a free one), not {port}")
         self.config = config or SimConfig()
         self.host = host
         self.port = port
@@ -85,6 +87,9 @@ class SimServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
+        except (OverflowError, ValueError):
+            sock.close()
+            raise SimServerError(f"The port must be between 0 and 65535, not {self.port}") from None
         except OSError as exc:
             sock.close()
             raise SimServerError(f"Cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
@@ -97,6 +102,7 @@ class SimServer:
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=2,
+            date_header=False,  # the Date header comes from the simulator's clock (DateHeaderMiddleware)
         )
         uv_logger = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, _DropNoiseFilter) for f in uv_logger.filters):
