@@ -151,3 +151,19 @@ def test_retry_after_knobs_and_date_header_over_loopback() -> None:
     assert abs(date - (time.time() - 7200)) < 5
     assert retry_at - date == pytest.approx(3600, abs=1)
     assert len(response.headers.get_list("date")) == 1
+
+
+def test_kept_alive_requests_are_not_delayed_by_nagle() -> None:
+    """A response written in two parts must not wait for a delayed ACK (40 ms per request on Linux)."""
+    import socket as sock_module
+
+    server = SimServer(SimConfig(), port=0)
+    server.start()
+    try:
+        with sock_module.create_connection(("127.0.0.1", server.port)) as conn:
+            listener_nodelay = server._socket.getsockopt(sock_module.IPPROTO_TCP, sock_module.TCP_NODELAY)
+            assert listener_nodelay
+            conn.sendall(b"GET /token_keys HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        server.stop()
