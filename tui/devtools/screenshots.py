@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from tui.app import IhubApp
 from tui.areas import AREAS
@@ -50,6 +52,19 @@ async def settle(app: IhubApp, limit: float = 15.0) -> None:
     await app.animator.wait_until_complete()
 
 
+async def _prepare_keys(app: IhubApp, pilot: Pilot[None]) -> None:
+    """Show a connection test: the Keys screen's main job."""
+    await pilot.press("t")
+    await pilot.pause()
+    await settle(app)
+
+
+# Each area's own steps before its picture (after switching to it); an area without one is shown as is.
+PREPARE: dict[str, Callable[[IhubApp, Pilot[None]], Awaitable[None]]] = {
+    "keys": _prepare_keys,
+}
+
+
 async def capture(outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     """Visit every area and save one SVG per area into ``outdir``; returns the files written."""
     app = build_demo_app()
@@ -62,10 +77,9 @@ async def capture(outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
             app.switch_area(mode)
             await pilot.pause()
             await settle(app)
-            if mode == "keys":
-                await pilot.press("t")  # show a connection test: the Keys screen's main job
-                await pilot.pause()
-                await settle(app)
+            prepare = PREPARE.get(mode)
+            if prepare is not None:
+                await prepare(app, pilot)
             await pilot.pause(0.2)
             path = Path(app.save_screenshot(f"{mode}.svg", str(outdir)))
             written.append(path)
