@@ -37,7 +37,8 @@ class Area:
 
                 return PlaceholderScreen(area)
             module, _, name = area.screen.partition(":")
-            return getattr(import_module(module), name)(area)  # type: ignore[no-any-return]
+            screen: Screen = getattr(import_module(module), name)(area)
+            return screen
 
         return build
 

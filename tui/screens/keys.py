@@ -55,7 +55,7 @@ class UserCancelled(Exception):
 class KeysScreen(AreaScreen):
     """Profiles, secrets and connection tests."""
 
-    BINDING_GROUP_TITLE = "Keys"  # type: ignore[misc]  # a title for the help screen
+    BINDING_GROUP_TITLE = "Keys"
     # Seconds a revealed secret stays visible (tests shorten it).
     reveal_seconds: ClassVar[float] = DEFAULT_REVEAL_SECONDS
 

@@ -105,8 +105,8 @@ class KeyBar(Widget):
         own = [item for item in middle if not isinstance(item.node, App)]
         app_level = [item for item in middle if isinstance(item.node, App)]
         if areas:
-            keys = sorted(self.app.get_key_display(b) for b, _n in areas)
-            first, last = keys[0], keys[-1]
+            area_keys = sorted(self.app.get_key_display(b) for b, _n in areas)
+            first, last = area_keys[0], area_keys[-1]
             app_level.insert(0, KeyItem(f"{first}-{last}", "Areas", areas[0][0].action, areas[0][1]))
         ordered_pins = [pinned[name] for name in PINNED if name in pinned]
         return own + app_level, ordered_pins
