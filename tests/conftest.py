@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import keyring.backend
 import pytest
 from keyring.errors import PasswordDeleteError
 
+from tui import errorlog
 from tui.config.paths import AppPaths
 
 
@@ -73,6 +75,12 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
         path = root / sub
         path.mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(var, str(path))
+    # Temporary folders made by ihub itself (the demo's error log) stay in the test's tree, and the
+    # error log is chosen afresh (the test's IHUB_LOG_DIR) unless the test's app configures one.
+    tmp = root / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(errorlog, "_current", None)
     # Tests and benchmarks talk only to loopback: never through a proxy.
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)

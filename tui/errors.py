@@ -3,7 +3,9 @@
 ``error_text(exc)`` is the one line a user sees for an exception: the typed errors of the API, config and
 secret layers already carry a plain message; anything else gets its message, or plain words for its kind.
 Never a Python class name ("VaultPassphraseError: wrong vault passphrase" becomes "wrong vault
-passphrase"), never a traceback, never a secret (``mask_secret`` removes a known one).
+passphrase"), never a traceback, never a secret (``mask_secret`` removes a known one). An error of no
+known family is a bug: its traceback goes to the error log (``tui.errorlog``) and the line names the file
+("unexpected error: ... (details in ~/.local/state/ihub/log/ihub.log)").
 
 Masking lives in ``tui.api.errors.mask_secret`` (whole values only, never a substring of a word; secrets
 shorter than ``MIN_SECRET_LENGTH`` are refused at input and never searched for); it is re-exported here.
@@ -80,13 +82,30 @@ def error_text(error: BaseException, *, secret: str | None = None, limit: int = 
     else:
         text = str(error).strip()
         if not text:
-            text = next(
-                (words for kind, words in _KIND_WORDS if isinstance(error, kind)),
-                "an unexpected error (details are in the log file)",
-            )
+            words = next((words for kind, words in _KIND_WORDS if isinstance(error, kind)), None)
+            if words is None:
+                return _unexpected("an unexpected error", error, secret, limit)
+            text = words
         elif not _is_ours(error):
-            text = f"unexpected error: {text}"
-    return one_line(mask_secret(text, secret), limit)
+            return _unexpected(f"unexpected error: {text}", error, secret, limit)
+    return one_line(_mask(text, secret), limit)
+
+
+def _mask(text: str, secret: str | None) -> str:
+    """``secret`` and every client secret this process has read, masked."""
+    from tui.errorlog import mask_known_secrets
+
+    return mask_known_secrets(mask_secret(text, secret))
+
+
+def _unexpected(text: str, error: BaseException, secret: str | None, limit: int) -> str:
+    """An error of no known family is a bug: its traceback goes to the error log, the line names it."""
+    from tui.errorlog import record_unexpected, shown_path
+
+    path = record_unexpected(error)
+    suffix = f" (details in {shown_path(path)})" if path is not None else " (no log file could be written)"
+    head = one_line(_mask(text, secret), max(40, limit - len(suffix)))
+    return head + suffix
 
 
 def _is_ours(error: BaseException) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.api.activity import ActivityLog, ActivityRecorder
 from tui.config.paths import AppPaths
 from tui.config.profiles import (
     STYLE_CLIENT,
@@ -32,6 +33,7 @@ from tui.config.secrets import (
     VaultLockedError,
     VaultPassphraseError,
 )
+from tui.errorlog import remember_secret
 from tui.errors import ConnectionProblem, SecretNotStored, ServiceError, UnlockDeclined
 
 if TYPE_CHECKING:
@@ -85,6 +87,24 @@ class Services:
     clock_skew: float | None = field(default=None, init=False)
     _skew_notice: float | None = field(default=None, init=False, repr=False)
     _skew_noticed: bool = field(default=False, init=False, repr=False)
+    # Every HTTP call of every client made here is logged (tui.api.activity): to the log folder's
+    # activity.jsonl, or for the demo to this session's memory only. None: chosen from ``paths``/``demo``.
+    activity: ActivityLog | None = None
+
+    def __post_init__(self) -> None:
+        if self.activity is None:
+            self.activity = ActivityLog(None if self.demo else self.paths.activity_file, clock=self.clock)
+
+    def recorder(self, profile_name: str) -> ActivityRecorder | None:
+        """What a client of ``profile_name`` logs its calls with (``ApiClient(activity=...)``,
+        ``diagnose(activity=...)``)."""
+        return self.activity.recorder(profile_name) if self.activity is not None else None
+
+    @property
+    def error_log_file(self) -> Path | None:
+        """Where tracebacks of unexpected errors go: the log folder's ``ihub.log``; None for the demo (a
+        private temporary folder made on the first error, never the user's log folder)."""
+        return None if self.demo else self.paths.log_file
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -112,6 +132,8 @@ class Services:
 
         The profile store is in memory, the secret lives in this session only, and the environment's
         ``IHUB_*`` overrides are ignored, so the demo can never be pointed at a real tenant by accident.
+        Its activity log stays in memory (the Requests view) and its tracebacks go to a temporary folder:
+        nothing is written to the user's log folder.
         """
         from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT
 
@@ -187,6 +209,7 @@ class Services:
                     f"no client secret stored for profile {profile.name}: add it on the Keys screen (1) "
                     "or with 'ihub keys add'"
                 )
+            remember_secret(secret.value)  # masked in any traceback written from now on
             return secret
         raise ConnectionProblem("the vault stays locked: wrong passphrase")
 
@@ -224,7 +247,9 @@ class Services:
             credentials=profile.to_credentials(secret),
             ca_bundle=str(Path(profile.ca_bundle).expanduser()) if profile.ca_bundle else None,
         )
-        client = ApiClient(config, transport=self.transport(), clock=self.clock)
+        remember_secret(secret)
+        activity = self.recorder(profile.name)
+        client = ApiClient(config, transport=self.transport(), clock=self.clock, activity=activity)
         client.tokens.on_clock_skew = self._clock_skew_seen
         return client
 

@@ -253,7 +253,7 @@ def test_error_text_never_shows_a_class_name() -> None:
         error_text(FileNotFoundError(2, "No such file or directory", "/x/ca.pem"))
         == "file not found: /x/ca.pem"
     )
-    assert error_text(RuntimeError()) == "an unexpected error (details are in the log file)"
+    assert error_text(RuntimeError()).startswith("an unexpected error (details in ")
     assert error_text(ValueError(f"echo {SECRET25}"), secret=SECRET25) == "echo ***"
 
 

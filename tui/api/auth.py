@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from tui.api import contract as C
+from tui.api.activity import KIND_EXTENSION, KIND_TOKEN
 from tui.api.errors import (
     ApiError,
     HopTrace,
@@ -356,7 +357,8 @@ class TokenProvider:
         self.requests += 1
         trace = HopTrace()
         try:
-            response = await self._http.post(url, extensions={"trace": trace}, **args)
+            extensions = {"trace": trace, KIND_EXTENSION: KIND_TOKEN}  # the activity log's "kind"
+            response = await self._http.post(url, extensions=extensions, **args)
         except httpx.HTTPError as exc:
             err = TransportError.from_exception(
                 exc, method="POST", url=url, trace=trace, role="token endpoint"

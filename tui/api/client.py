@@ -33,6 +33,7 @@ import msgspec
 
 from tui import __version__
 from tui.api import contract as C
+from tui.api.activity import ActivityRecorder, LoggedAsyncClient
 from tui.api.auth import Credentials, TokenProvider
 from tui.api.decode import describe_error
 from tui.api.errors import (
@@ -76,7 +77,11 @@ class ConnectionConfig:
 
 
 class ApiClient:
-    """One connection to one Insights Hub gateway; use as ``async with ApiClient(cfg) as api``."""
+    """One connection to one Insights Hub gateway; use as ``async with ApiClient(cfg) as api``.
+
+    ``activity``: where every HTTP call of this client (token requests and retries included) is logged
+    (``tui.api.activity``; ``Services.connect`` passes the profile's recorder); None logs nothing.
+    """
 
     def __init__(
         self,
@@ -85,6 +90,7 @@ class ApiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Sleep = asyncio.sleep,
+        activity: ActivityRecorder | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
@@ -103,7 +109,8 @@ class ApiClient:
                 else plain_http_context()
             )
         timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
-        self._http = httpx.AsyncClient(
+        self._http = LoggedAsyncClient(
+            activity=activity,
             base_url=gateway,
             transport=transport,
             verify=verify,

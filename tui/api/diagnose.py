@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import httpx
 
 from tui.api import contract as C
+from tui.api.activity import ActivityRecorder
 from tui.api.auth import CLOCK_SKEW_NOTICE_S, Credentials, CredentialStyle, Token, skew_words
 from tui.api.client import ApiClient, ConnectionConfig
 from tui.api.errors import (
@@ -302,6 +303,7 @@ class _Diagnoser:
         self.clock = clock
         self.result = Diagnosis()
         self.checks: list[_HostCheck] = []
+        self.activity: ActivityRecorder | None = None
 
     def add(self, name: str, ok: bool | None, detail: str, host: str = "") -> Step:
         step = Step(name, ok, one_line(mask_secret(detail, self.secret)), host)
@@ -661,7 +663,7 @@ class _Diagnoser:
             max_retries=0,
         )
         try:
-            api = ApiClient(config, transport=self.transport, clock=self.clock)
+            api = ApiClient(config, transport=self.transport, clock=self.clock, activity=self.activity)
         except ApiError as exc:
             self.add(STEP_TOKEN, False, str(exc), token_url.host)
             self.set_cause(str(exc))
@@ -824,6 +826,7 @@ async def diagnose(
     environ: Mapping[str, str] | None = None,
     step_timeout: float = 10.0,
     clock: Callable[[], float] = time.time,
+    activity: ActivityRecorder | None = None,
 ) -> Diagnosis:
     """Test a profile's connection step by step; never raises for network or API failures.
 
@@ -831,7 +834,7 @@ async def diagnose(
     ``resolver(host, port) -> [addresses]`` and ``connector(address, port, ssl=..., server_hostname=...)``
     (``asyncio.open_connection``'s shape) default to the system's; tests inject their own.
     ``environ`` (default ``os.environ``) is read for the proxy variables; ``step_timeout`` bounds each
-    network step and request.
+    network step and request. ``activity``: where the token request and the API call are logged.
     """
     runner = _Diagnoser(
         profile_like,
@@ -843,4 +846,5 @@ async def diagnose(
         step_timeout,
         clock,
     )
+    runner.activity = activity
     return await runner.run()

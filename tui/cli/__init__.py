@@ -51,6 +51,13 @@ GROUPS: tuple[Group, ...] = (
         "no saved profile, no keyring and no vault.",
     ),
     Group(
+        "log",
+        "log",
+        "list the API calls ihub made (activity log)",
+        "List the API calls the app, the CLI and the proxy made: time, profile, method, path, status, "
+        "duration and the service's logref. Nothing secret is logged.",
+    ),
+    Group(
         "sim",
         "sim",
         "serve the simulator on 127.0.0.1 for other clients",
@@ -121,6 +128,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(import_module(f"tui.cli.{group.module}").run(args))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one plain line naming the log file; the traceback goes there
+        return _unexpected(exc)
+
+
+def _unexpected(error: Exception) -> int:
+    from tui.errorlog import record_unexpected, shown_path
+    from tui.errors import error_text
+
+    path = record_unexpected(error, context="the command line")
+    where = f"details in {shown_path(path)}" if path is not None else "no log file could be written"
+    text = error_text(error)
+    if "(details in " not in text:
+        text = f"{text} ({where})"
+    print(f"ihub: {text}", file=sys.stderr)
+    return 1
 
 
 def run_app(profile: str | None = None, services: Services | None = None) -> int:

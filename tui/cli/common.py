@@ -25,7 +25,6 @@ import asyncio
 import csv
 import getpass
 import json
-import shlex
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -100,7 +99,12 @@ def fail(prog: str, error: BaseException, err: TextIO | None = None) -> int:
     """Print ``prog: <one line>`` on standard error and return the exit code for ``error``."""
     from tui.errors import error_text
 
-    text = "interrupted" if isinstance(error, KeyboardInterrupt) else error_text(error)
+    if isinstance(error, KeyboardInterrupt):
+        text = "interrupted"
+    elif isinstance(error, CommandError):
+        text = str(error)  # written for the user already
+    else:
+        text = error_text(error)
     print(f"{prog}: {text}", file=err or sys.stderr)
     return exit_code_for(error)
 
@@ -339,23 +343,12 @@ def _dry_run_client(profile: Profile, out: TextIO) -> ApiClient:
 
 
 def curl_line(request: httpx.Request) -> str:
-    """``request`` as a curl command line; the Authorization header shows ``$TOKEN``, never a token."""
-    parts = ["curl"]
-    if request.method != "GET":
-        parts += ["-X", request.method]
-    parts.append(shlex.quote(str(request.url)))
-    for name, value in request.headers.items():
-        lower = name.lower()
-        if lower in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
-            continue
-        if lower == "authorization":
-            parts += ["-H", '"Authorization: Bearer $TOKEN"']
-            continue
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
-    body = request.content
-    if body:
-        parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
-    return " ".join(parts)
+    """``request`` as a curl command line; the Authorization header shows ``$TOKEN``, never a token.
+
+    The one curl rendering of the project (``tui.api.curl``, shared with the app's Requests view)."""
+    from tui.api.curl import curl_line as render
+
+    return render(request)
 
 
 def dry_run_transport(token_url: str, out: TextIO) -> httpx.AsyncBaseTransport:

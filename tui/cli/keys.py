@@ -485,7 +485,8 @@ class _Runner:
 
         secret = self._secret_for(profile)
         transport = self.services.transport()
-        result = run_async(lambda: diagnose(profile, secret.value, transport=transport))
+        activity = self.services.recorder(profile.name)
+        result = run_async(lambda: diagnose(profile, secret.value, transport=transport, activity=activity))
         if args.output == "json":
             data = result.to_dict()
             data["profile"] = profile.name

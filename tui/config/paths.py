@@ -55,7 +55,13 @@ class AppPaths:
 
     @property
     def log_file(self) -> Path:
+        """Tracebacks of unexpected errors (``tui.errorlog``), secrets masked."""
         return self.log_dir / "ihub.log"
+
+    @property
+    def activity_file(self) -> Path:
+        """The activity log: one JSON line per API call (``tui.api.activity``), rotated by size."""
+        return self.log_dir / "activity.jsonl"
 
     def ensure(self, path: Path) -> Path:
         """Create ``path`` (a folder) with mode 0700 if missing and return it."""

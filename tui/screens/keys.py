@@ -666,7 +666,12 @@ async def run_diagnosis(services: Services, profile: Profile, secret: str) -> Re
 
     try:
         diagnosis = await diagnose(
-            profile, secret, transport=services.transport(), environ=services.environ, clock=services.clock
+            profile,
+            secret,
+            transport=services.transport(),
+            environ=services.environ,
+            clock=services.clock,
+            activity=services.recorder(profile.name),
         )
     except Exception as exc:  # diagnose reports failures itself; this is the last guard against a traceback
         return Report(profile.name, False, style=profile.style, cause=error_text(exc))
