@@ -21,17 +21,20 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from tui import errorlog
 from tui.api.client import ApiClient
 from tui.areas import AREA_BY_MODE, AREAS
 from tui.commands import ShellCommands
 from tui.config.profiles import Profile
 from tui.config.secrets import Secret
 from tui.context import PaletteCommand
+from tui.crash import CrashGuard
 from tui.errors import error_text
 from tui.messages import AreaRequested, ConnectionState, Phase
 from tui.screens.base import AreaScreen
 from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import HelpScreen, help_sections
+from tui.screens.requests import RequestsScreen
 from tui.services import Services
 
 # How often the app checks whether the access token needs renewing (the countdown ticks on its own).
@@ -39,7 +42,12 @@ TOKEN_CHECK_SECONDS = 5.0
 
 # Every style sheet of the app, loaded once at start: each area's rules are nested under its screen class,
 # so no rule leaks into another area and none is missing before an area is first shown.
-STYLE_SHEETS: list[str | PurePath] = ["tcss/app.tcss", "tcss/dialogs.tcss", "tcss/keys.tcss"]
+STYLE_SHEETS: list[str | PurePath] = [
+    "tcss/app.tcss",
+    "tcss/dialogs.tcss",
+    "tcss/keys.tcss",
+    "tcss/requests.tcss",
+]
 
 
 def _area_bindings() -> list[BindingType]:
@@ -55,8 +63,8 @@ def _area_bindings() -> list[BindingType]:
     ]
 
 
-class IhubApp(App[None]):
-    """Insights Hub in the terminal."""
+class IhubApp(CrashGuard, App[None]):
+    """Insights Hub in the terminal. Unexpected errors: ``tui.crash.CrashGuard`` (logged, one line)."""
 
     TITLE = "ihub"
     CSS_PATH = STYLE_SHEETS
@@ -76,6 +84,14 @@ class IhubApp(App[None]):
         ),
         Binding("question_mark,f1", "help", "Help", tooltip="Show every key (this list)", id="app.help"),
         Binding(
+            "f2",
+            "requests",
+            "Requests",
+            tooltip="The API calls of this session: details, copy as curl",
+            show=False,
+            id="app.requests",
+        ),
+        Binding(
             "ctrl+p",
             "command_palette",
             "Palette",
@@ -93,6 +109,13 @@ class IhubApp(App[None]):
     def __init__(self, services: Services, *, profile: str | None = None) -> None:
         super().__init__()
         self.services = services
+        # Calls of this process are the app's; tracebacks go where these services say (the demo: a
+        # temporary folder).
+        if services.activity is not None:
+            services.activity.source = "app"
+        errorlog.configure(services.error_log_file)
+        self._crash_times: list[float] = []  # tui.crash.CrashGuard: unexpected errors, app keeps running
+        self._area_reloads: dict[str, int] = {}
         self._requested_profile = profile
         self._api: ApiClient | None = None
         self._profile: Profile | None = None
@@ -171,6 +194,11 @@ class IhubApp(App[None]):
             "Connect the active profile again: read its secret and request a new token",
             self.action_test_connection,
         )
+        yield PaletteCommand(
+            "Requests",
+            "The latest API calls of this session: status, timing, logref; copy one as curl (F2)",
+            self.action_requests,
+        )
         yield PaletteCommand("Help", "Every key of the app and of this screen", self.action_help)
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:
@@ -232,6 +260,12 @@ class IhubApp(App[None]):
         area = AREA_BY_MODE.get(self.current_mode)
         title = area.title if area is not None else (self.screen.title or "")
         self.push_screen(HelpScreen(help_sections(self, self.screen, title), title=f"Help · {title}"))
+
+    def action_requests(self) -> None:
+        """Open the Requests view (the latest API calls of this session)."""
+        if isinstance(self.screen, RequestsScreen) or self.services.activity is None:
+            return
+        self.push_screen(RequestsScreen(self.services.activity))
 
     def action_switch_profile(self) -> None:
         names = self._profile_names()

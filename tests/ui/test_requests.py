@@ -1,0 +1,128 @@
+"""The Requests view: the session's calls from the palette or F2, details, failed only, copy as curl."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from tui.api.errors import NotFoundError
+from tui.app import IhubApp
+from tui.screens.requests import RequestsScreen
+from tui.sim.config import DEMO_CLIENT_SECRET
+
+SIZE = (100, 30)
+
+
+def rows(screen: RequestsScreen) -> list[tuple[str, str, str]]:
+    """(method, status, path) of every row, top to bottom."""
+    return [(c.entry.method, str(c.entry.status), c.entry.path) for c in screen._shown]
+
+
+async def test_requests_view_from_the_palette_copies_a_call_as_curl(demo_app: IhubApp, settle) -> None:
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        api = app.api
+        assert api is not None
+        await api.assets.root()
+        with pytest.raises(NotFoundError):
+            await api.assets.get("no-such-asset")
+        token = api.tokens.token
+        assert token is not None
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Requests")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RequestsScreen)
+        # Newest first: the failed call, the root, the token request the connection made.
+        assert rows(screen) == [
+            ("GET", "404", "/api/assetmanagement/v3/assets/no-such-asset"),
+            ("GET", "200", "/api/assetmanagement/v3/assets/root"),
+            ("POST", "200", "/oauth/token"),
+        ]
+        assert all(c.entry.source == "app" for c in screen._shown)
+
+        # Copy as curl goes to the terminal's clipboard through OSC 52.
+        written: list[str] = []
+        driver = app._driver
+        assert driver is not None
+        original_write = driver.write
+        driver.write = lambda data: (written.append(data), original_write(data))[1]  # type: ignore[method-assign]
+        await pilot.press("c")
+        await pilot.pause()
+        curl = app.clipboard
+        assert curl.startswith("curl http://sim.ihub.localhost/api/assetmanagement/v3/assets/no-such-asset")
+        assert '-H "Authorization: Bearer $TOKEN"' in curl
+        assert token.access_token not in curl
+        osc = [w for w in written if w.startswith("\x1b]52;c;")]
+        assert osc and base64.b64decode(osc[-1][7:-1]).decode() == curl
+
+        # The token request: client id and secret as variables, never their values.
+        await pilot.press("down", "down")
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard.startswith("curl -X POST http://sim.ihub.localhost/oauth/token")
+        assert '-u "$CLIENT_ID:$CLIENT_SECRET"' in app.clipboard
+        assert DEMO_CLIENT_SECRET not in app.clipboard and "Basic " not in app.clipboard
+
+
+async def test_details_failed_only_and_new_calls(demo_app: IhubApp, settle) -> None:
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        api = app.api
+        assert api is not None
+        with pytest.raises(NotFoundError) as missing:
+            await api.assets.get("gone")
+        await pilot.press("f2")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RequestsScreen)
+
+        details = screen.query_one("#requests-details")
+        assert not details.display
+        await pilot.press("enter")
+        await pilot.pause()
+        assert details.display
+        text = str(details.render())
+        assert "status    404" in text and f"logref    {missing.value.logref}" in text
+        assert re.search(r"curl      curl http://\S+/assets/gone", text)
+
+        await pilot.press("f")
+        await pilot.pause()
+        assert rows(screen) == [("GET", "404", "/api/assetmanagement/v3/assets/gone")]
+        assert "failed calls" in str(screen.query_one("#requests-summary").render())
+        await pilot.press("f")
+        await pilot.pause()
+        assert len(rows(screen)) == 2
+
+        # Calls made while the view is open show up (the view follows the session's log).
+        await api.assets.root()
+        await pilot.pause(1.3)
+        assert rows(screen)[0] == ("GET", "200", "/api/assetmanagement/v3/assets/root")
+        # The selection stays on the call it was on.
+        assert screen.selected is not None and screen.selected.entry.path.endswith("/gone")
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RequestsScreen)
+
+
+async def test_an_empty_session_says_so(make_services, settle) -> None:
+    app = IhubApp(make_services({}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RequestsScreen)
+        assert "No API calls yet" in str(screen.query_one("#requests-summary").render())
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == ""
