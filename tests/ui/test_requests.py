@@ -97,14 +97,17 @@ async def test_details_failed_only_and_new_calls(demo_app: IhubApp, settle) -> N
         await pilot.press("f")
         await pilot.pause()
         assert rows(screen) == [("GET", "404", "/api/assetmanagement/v3/assets/gone")]
-        assert "failed calls" in str(screen.query_one("#requests-summary").render())
+        assert "latest 1 failed call of" in str(screen.query_one("#requests-summary").render())
         await pilot.press("f")
         await pilot.pause()
         assert len(rows(screen)) == 2
 
         # Calls made while the view is open show up (the view follows the session's log).
         await api.assets.root()
-        await pilot.pause(1.3)
+        for _ in range(40):  # the view looks for new calls every second
+            await pilot.pause(0.1)
+            if len(rows(screen)) == 3:
+                break
         assert rows(screen)[0] == ("GET", "200", "/api/assetmanagement/v3/assets/root")
         # The selection stays on the call it was on.
         assert screen.selected is not None and screen.selected.entry.path.endswith("/gone")

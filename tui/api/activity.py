@@ -12,7 +12,8 @@ What a line holds (``ActivityEntry``, keys in this order; empty ones are left ou
      "host":"gateway.eu1.mindsphere.io","path":"/api/assetmanagement/v3/assets","query":"page=0&size=200",
      "status":200,"ms":41.2,"bytes":18234,"logref":"d1c6f2..."}
 
-``time`` is UTC (ISO 8601, ms), when the request was sent; ``source`` app | cli | proxy; ``kind`` api |
+``time`` is UTC (ISO 8601, ms), when the request was sent; ``host`` the host (and port, when the URL
+names one); ``source`` app | cli | proxy; ``kind`` api |
 token; ``query`` with secret-looking values replaced by ``REDACTED``; ``status`` is missing when no
 answer came (``error`` then says why: "ConnectError: ...", "cancelled"); ``ms`` until the body was read;
 ``bytes`` the response body as received; ``logref`` the service's ``X-Correlation-ID`` header or, for an
@@ -30,7 +31,7 @@ two of them rotate at nearly the same time a few lines land in a backup instead 
 
 The session keeps the latest calls in memory as well (``ActivityLog.session()``), each with a copy of
 the request for "copy as curl" (``RequestCopy``: credentials already replaced by shell variables, bodies
-up to 64 KiB); the demo keeps only that (no file).
+up to 16 KiB); the demo keeps only that (no file).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ __all__ = [
 MAX_BYTES = 5 * 2**20  # one file's size before it is rotated
 BACKUPS = 5  # rotated files kept besides the current one
 SESSION_CALLS = 500  # calls kept in memory for the Requests view
-MAX_KEPT_BODY = 64 * 1024  # request bodies kept in memory for "copy as curl"
+MAX_KEPT_BODY = 16 * 1024  # request bodies kept in memory for "copy as curl" (500 calls: 8 MiB at most)
 MAX_ERROR = 200  # characters of the service's error message kept in a line
 REDACTED = "REDACTED"
 
@@ -307,7 +308,7 @@ class ActivityLog:
         """
 
         base = httpx.URL(gateway) if gateway else None
-        host = base.host if base is not None else ""
+        host = base.netloc.decode("ascii", "replace") if base is not None else ""
 
         def on_request(event: Any) -> None:
             if getattr(event, "refused", None):
@@ -434,7 +435,7 @@ class ActivityRecorder:
             source=self.log.source,
             kind=request.extensions.get(KIND_EXTENSION, KIND_API),
             method=request.method,
-            host=url.host,
+            host=url.netloc.decode("ascii", "replace"),
             path=url.path,
             query=query,
             status=status,

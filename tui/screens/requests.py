@@ -158,7 +158,7 @@ class RequestsScreen(ModalScreen[None]):
 
     def _summary(self) -> None:
         count = len(self._shown)
-        which = "failed calls" if self.failed_only else "calls"
+        which = ("failed " if self.failed_only else "") + ("call" if count == 1 else "calls")
         if count:
             text = f"The latest {count} {which} of this session, newest first."
         elif self.failed_only:
