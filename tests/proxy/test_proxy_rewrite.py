@@ -12,6 +12,7 @@ from tui.proxy.rewrite import (
     request_headers,
     response_headers,
     upstream_accept_encoding,
+    with_key,
 )
 
 GW = "https://gateway.eu1.example.test"
@@ -79,18 +80,24 @@ def test_gateway_with_a_path_and_an_ip_gateway() -> None:
     assert out == {"x": {"href": f"{LOCAL}/api/y"}, "z": {"href": "http://10.0.0.5:8080/other"}}
 
 
-def test_an_overlong_href_is_left_as_it_is_and_memory_stays_bounded() -> None:
+def test_hold_back_stays_bounded_and_overlong_hrefs() -> None:
     long_href = f"{GW}/api/x?f={'a' * (MAX_HREF + 10)}"
     body = json.dumps({"l": {"href": long_href}, "s": {"href": f"{GW}/api/s"}}).encode()
-    rewriter = LinkRewriter(GW).body(LOCAL, None)
-    held = []
-    out = b""
-    for i in range(0, len(body), 1000):
-        out += rewriter.feed(body[i : i + 1000])
-        held.append(len(rewriter._carry))
-    out += rewriter.flush()
-    assert json.loads(out) == {"l": {"href": long_href}, "s": {"href": f"{LOCAL}/api/s"}}
-    assert max(held) <= LinkRewriter(GW).max_match + 1000
+    for key, window in ((None, LinkRewriter(GW).origin_window), ("k" * 16, LinkRewriter(GW).href_window)):
+        rewriter = LinkRewriter(GW).body(LOCAL, key)
+        held = []
+        out = b""
+        for i in range(0, len(body), 1000):
+            out += rewriter.feed(body[i : i + 1000])
+            held.append(len(rewriter._carry))
+        out += rewriter.flush()
+        assert max(held) <= window + 1000
+        result = json.loads(out)
+        assert result["s"]["href"] == with_key(f"{LOCAL}/api/s", key)
+        if key is None:  # only the origin is replaced: any length works
+            assert result["l"]["href"] == long_href.replace(GW, LOCAL)
+        else:  # the key goes at the end of the href, which must be within MAX_HREF: left as it is
+            assert result["l"]["href"] == long_href
 
 
 def test_body_without_links_streams_with_a_tiny_holdback() -> None:

@@ -344,3 +344,27 @@ def test_token_and_secret_never_in_responses_logs_or_lines(
     blob = "\n".join(texts)
     for secret in (token, DEMO_CLIENT_SECRET, "FAKE-wrong-secret-value"):
         assert secret not in blob
+
+
+def test_gateway_cookies_are_not_kept_by_the_proxy() -> None:
+    """A Set-Cookie from the gateway reaches neither the client nor the proxy's later upstream calls."""
+    seen: list[str | None] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "tok", "expires_in": 1800})
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"Set-Cookie": "SESSION=gw; Path=/"})
+
+    server = ProxyServer(
+        ProxyConfig(gateway="https://gw.example.test", port=0),
+        credentials=sim_credentials("https://gw.example.test"),
+        transport=httpx.MockTransport(gateway),
+        environ={},
+    )
+    with server, httpx.Client(headers=key_headers(server)) as client:
+        for _ in range(2):
+            assert "set-cookie" not in client.get(f"{server.url}/api/x/v1/y").headers
+        assert server.upstream is not None
+        assert len(server.upstream.client.cookies.jar) == 0  # nothing stored to replay later
+    assert seen == [None, None]

@@ -133,3 +133,33 @@ async def test_in_the_apps_loop_sharing_the_apps_token(sim: SimServer) -> None:
         except httpx.ConnectError:
             reachable = False
     assert not reachable
+
+
+def test_a_dropped_keep_alive_connection_is_resent_once_for_idempotent_requests() -> None:
+    """The gateway closed a pooled connection as it was reused: GET is sent again, POST is not."""
+    calls: list[str] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "tok", "expires_in": 1800})
+        calls.append(request.method)
+        if len(calls) in (1, 3, 4):
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        return httpx.Response(200, json={"ok": True})
+
+    server = ProxyServer(
+        ProxyConfig(gateway="https://gw.example.test", port=0),
+        credentials=sim_credentials("https://gw.example.test"),
+        transport=httpx.MockTransport(gateway),
+        environ={},
+    )
+    with server, httpx.Client(headers=key_headers(server)) as client:
+        assert client.get(f"{server.url}/api/x/v3/y").status_code == 200  # calls 1 (dropped) and 2
+        post = client.post(f"{server.url}/api/x/v3/y", content=b"{}")  # call 3 dropped: not resent
+        assert post.status_code == 502 and post.headers["x-ihub-proxy-error"] == "gateway"
+        twice = client.get(f"{server.url}/api/x/v3/y")  # calls 4 (dropped) and 5
+        assert twice.status_code == 200
+    assert calls == ["GET", "GET", "POST", "GET", "GET"]
+    assert server.upstream is None  # closed with the server

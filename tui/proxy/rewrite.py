@@ -17,7 +17,7 @@ that cannot set headers can follow them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -150,7 +150,7 @@ class LinkRewriter:
             host = rb"\[" + host + rb"\]"
         port = rb"(?::%d)" % self.port + (b"?" if self.port == default else b"")
         base = re.escape(self.base_path.encode("ascii")).replace(b"/", slash)
-        self._href = re.compile(
+        origin = (
             rb'("href"\s{0,%d}:\s{0,%d}")' % (_MAX_SPACE, _MAX_SPACE)
             + re.escape(self.scheme.encode("ascii"))
             + rb":"
@@ -161,10 +161,14 @@ class LinkRewriter:
             + rb")"
             + port
             + base
-            + rb'((?:\\?[/?#](?:[^"\\]|\\.){0,%d})?)"' % MAX_HREF
         )
-        # The longest match the body rewriter must see whole (escaped characters take two bytes).
-        self.max_match = 8 + 2 * _MAX_SPACE + 2 * len(gateway) + 8 + 2 * (MAX_HREF + 1) + 1
+        # Without a key to add, only the origin is replaced: short matches, a short hold-back.
+        self.origin_pattern = re.compile(origin + rb'(?=\\?[/?#]|")')
+        # With a key to add, the whole href is matched (its end is where the key goes).
+        self.href_pattern = re.compile(origin + rb'((?:\\?[/?#][^"]{0,%d})?)"' % MAX_HREF)
+        # The longest matches (escaped slashes take two bytes), plus the lookahead.
+        self.origin_window = 6 + 2 * _MAX_SPACE + 2 + 2 * len(gateway) + 8 + 2
+        self.href_window = self.origin_window + MAX_HREF + 2
 
     def local_path(self, url: str) -> str | None:
         """For a gateway URL, its path+query+fragment relative to the proxy; else None."""
@@ -214,49 +218,45 @@ class LinkRewriter:
 class BodyRewriter:
     """Streams a JSON body, rewriting gateway hrefs; holds back at most one possibly unfinished href."""
 
+    _PREFIX = b'"href"'
+
     def __init__(self, links: LinkRewriter, proxy_base: str, key: str | None) -> None:
-        self._regex = links._href
-        self._window = links.max_match
-        self._prefix = b'"href"'
         base = proxy_base.encode("ascii")
+        self._repl: bytes | Callable[[re.Match[bytes]], bytes]
+        if key:
+            self._regex = links.href_pattern
+            self._window = links.href_window + len(self._PREFIX)
 
-        def replace(match: re.Match[bytes]) -> bytes:
-            rest = match.group(2)
-            if key:
+            def replace(match: re.Match[bytes]) -> bytes:
+                rest = match.group(2)
+                if rest.endswith(b"\\") and (len(rest) - len(rest.rstrip(b"\\"))) % 2:
+                    return match.group(0)  # ends inside an escape: leave it as it is
                 url = with_key(proxy_base + rest.decode("latin-1"), key).encode("latin-1")
-            else:
-                url = base + rest
-            return match.group(1) + url + b'"'
+                return match.group(1) + url + b'"'
 
-        self._replace = replace
+            self._repl = replace
+        else:
+            self._regex = links.origin_pattern
+            self._window = links.origin_window + len(self._PREFIX)
+            self._repl = b"\\1" + base.replace(b"\\", b"\\\\")
         self._carry = b""
-        self.rewritten = 0
 
     def feed(self, chunk: bytes) -> bytes:
         """The rewritten bytes that are final so far (possibly empty)."""
         buf = self._carry + chunk if self._carry else chunk
-        if self._prefix not in buf:
-            keep = len(self._prefix) - 1
-            self._carry = buf[-keep:] if len(buf) > keep else buf
-            return buf[: len(buf) - len(self._carry)]
-        out: list[bytes] = []
-        pos = 0
-        for match in self._regex.finditer(buf):
-            out.append(buf[pos : match.start()])
-            out.append(self._replace(match))
-            pos = match.end()
-            self.rewritten += 1
-        # An href that starts in the last window may still be incomplete: hold it back.
-        hold = len(buf) - (len(self._prefix) - 1)
-        start = max(pos, len(buf) - self._window)
-        unfinished = buf.find(self._prefix, start)
-        if unfinished != -1:
-            hold = unfinished
-        hold = max(hold, pos)
-        out.append(buf[pos:hold])
+        keep = len(self._PREFIX) - 1
+        if self._PREFIX not in buf:
+            hold = max(0, len(buf) - keep)
+            self._carry = buf[hold:]
+            return buf[:hold]
+        # An href that starts in the last window may be incomplete: hold back from there. A match that
+        # starts earlier ends before it (no match contains a second '"href"'), and before the last bytes.
+        start = buf.find(self._PREFIX, max(0, len(buf) - self._window))
+        hold = start if start != -1 else max(0, len(buf) - keep)
         self._carry = buf[hold:]
-        return b"".join(out)
+        return self._regex.sub(self._repl, buf[:hold])
 
     def flush(self) -> bytes:
+        """The rest (an href cut off by the end of the body is left as it is)."""
         tail, self._carry = self._carry, b""
-        return tail
+        return self._regex.sub(self._repl, tail) if tail else tail

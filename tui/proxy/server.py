@@ -207,6 +207,9 @@ class ProxyServer:
             date_header=False,
             ws="none",
             timeout_graceful_shutdown=2,
+            # Longer than clients keep idle connections (httpx 5 s, Node 5 s), so a client never reuses a
+            # connection at the moment the proxy closes it (uvicorn's default is 5 s: a race).
+            timeout_keep_alive=65,
         )
         uv_logger = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, _QuietCutFilter) for f in uv_logger.filters):

@@ -3,12 +3,15 @@
 ``Upstream.send`` adds ``Authorization: Bearer <token>`` from the ``TokenProvider`` (cached, refreshed
 ``refresh_margin`` seconds before expiry, one token request at a time however many requests wait) and,
 on a 401, drops that token, fetches a new one and sends the request once more (request bodies up to the
-replay limit are kept for that; larger ones stream and their 401 goes to the client). Responses are
+replay limit are kept for that; larger ones stream and their 401 goes to the client). An idempotent
+request whose pooled connection turns out to be closed by the gateway is sent once more. Responses are
 returned unread (``stream=True``): the caller streams them and must close them.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
+import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +23,10 @@ from tui.api.tls import ssl_context
 from tui.proxy.config import ProxyConfig
 
 Body = bytes | AsyncIterator[bytes]
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# What a keep-alive connection closed by the gateway looks like when it is reused.
+STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+log = logging.getLogger("ihub.proxy")
 
 
 class Upstream:
@@ -55,6 +62,8 @@ class Upstream:
             verify=verify,
             trust_env=config.trust_env,
             follow_redirects=False,
+            # Gateway cookies are neither passed to clients nor kept here (each call carries the token).
+            cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
             timeout=httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout)),
             limits=httpx.Limits(
                 max_connections=config.max_connections, max_keepalive_connections=config.max_connections
@@ -63,6 +72,7 @@ class Upstream:
         self.owns_tokens = tokens is None
         self.tokens = tokens or TokenProvider(credentials, self.client, clock=clock)  # type: ignore[arg-type]
         self.retries_after_401 = 0
+        self.resent_after_drop = 0
 
     def url(self, raw_path: bytes, query: bytes) -> httpx.URL:
         """The gateway URL for a proxy path (bytes as received, so encodings pass unchanged)."""
@@ -84,10 +94,23 @@ class Upstream:
         failures and ``httpx.HTTPError`` when the gateway cannot be reached."""
         token = await self.tokens.get()
         retried = False
+        resent = False
         while True:
             auth = (b"authorization", b"Bearer " + token.access_token.encode("ascii"))
             request = httpx.Request(method, url, headers=[*headers, auth], content=body)
-            response = await self.client.send(request, stream=True)
+            try:
+                response = await self.client.send(request, stream=True)
+            except STALE_CONNECTION as exc:
+                # A pooled keep-alive connection the gateway closed just as it was reused: send once
+                # more on a fresh one (idempotent methods with a kept body only).
+                if resent or not replayable or method not in IDEMPOTENT:
+                    raise
+                resent = True
+                self.resent_after_drop += 1
+                log.debug(
+                    "%s %s: %s on a reused connection; sending again", method, url.path, type(exc).__name__
+                )
+                continue
             if response.status_code == 401 and not retried and replayable:
                 retried = True
                 self.retries_after_401 += 1
