@@ -51,6 +51,14 @@ GROUPS: tuple[Group, ...] = (
         "no saved profile, no keyring and no vault.",
     ),
     Group(
+        "proxy",
+        "proxy",
+        "serve the API on 127.0.0.1 with the profile's token, behind an access key",
+        "A local API reverse proxy for scripts, notebooks and web pages: /api/... on 127.0.0.1 is forwarded "
+        "to the profile's gateway with its token. Clients send the printed access key; the token and the "
+        "secret never leave ihub.",
+    ),
+    Group(
         "sim",
         "sim",
         "serve the simulator on 127.0.0.1 for other clients",

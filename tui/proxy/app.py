@@ -87,6 +87,23 @@ class RequestEvent:
     def target(self) -> str:
         return f"{self.path}?{self.query}" if self.query else self.path
 
+    def to_dict(self) -> dict[str, object]:
+        """The event as JSON-ready data (``ihub proxy -o json --verbose``)."""
+        return {
+            "event": "request",
+            "at": round(self.at, 3),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 2),
+            "bytes_sent": self.bytes_sent,
+            "bytes_received": self.bytes_received,
+            "forwarded": self.forwarded,
+            "refused": self.refused,
+            "error": self.error,
+        }
+
 
 @dataclass
 class ProxyStats:
@@ -334,8 +351,8 @@ class ProxyHandler:
                     return await self._fail(send, 502, "gateway", message, body_state.received)
                 data = b"".join(parts)
                 if rewrite:
-                    rewriter = self._links.body(local, link_key)
-                    data = rewriter.feed(data) + rewriter.flush()
+                    whole = self._links.body(local, link_key)
+                    data = whole.feed(data) + whole.flush()
                 out_headers.append((b"content-length", str(len(data)).encode("ascii")))
                 await send({"type": "http.response.start", "status": status, "headers": out_headers})
                 await send({"type": "http.response.body", "body": data})

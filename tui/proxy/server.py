@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -423,6 +424,25 @@ def startup_lines(server: ProxyServer, example_path: str = EXAMPLE_PATH) -> list
     return lines
 
 
+def startup_info(server: ProxyServer) -> dict[str, Any]:
+    """The startup text as data (``ihub proxy -o json``): the key only when generated here."""
+    config = server.config
+    return {
+        "event": "ready",
+        "url": server.url,
+        "profile": config.profile,
+        "gateway": config.gateway,
+        "access_key": config.access_key if config.key_source == KeySource.GENERATED else None,
+        "access_key_source": str(config.key_source),
+        "key_header": KEY_HEADER,
+        "key_param": KEY_PARAM,
+        "read_only": config.read_only,
+        "cors_origin": config.cors_origin,
+        "host": config.host,
+        "port": server.port,
+    }
+
+
 def _size(n: int) -> str:
     if n < 1000:
         return f"{n} B"
@@ -498,12 +518,15 @@ def serve(
     err: Callable[[str], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     ready: Callable[[ProxyServer], None] | None = None,
+    output: str = "text",
 ) -> ProxyStats:
     """``ihub proxy``: check the settings, bind, print the startup text, serve until Ctrl-C.
 
     Raises ``ProxyConfigError``/``ProxyError`` (plain one-line messages) before anything is served when
     the settings are refused or the port cannot be used. Returns the final counters. ``ready(server)``
     is called once bound (tests use it to stop the server with ``server.request_stop()``).
+    ``output="json"``: JSON lines for scripts instead of text: ``startup_info`` first, with ``verbose``
+    one ``RequestEvent.to_dict()`` per request, and ``{"event": "stopped", ...}`` last.
     """
     if out is None:
 
@@ -528,12 +551,19 @@ def serve(
         config, credentials=profile.to_credentials(secret), transport=transport, environ=environ
     )
     server.bind()
+    as_json = output == "json"
     for line in startup_warnings(server.config):
         err(line)
-    for line in startup_lines(server):
-        out(line)
+    if as_json:
+        out(json.dumps(startup_info(server)))
+    else:
+        for line in startup_lines(server):
+            out(line)
     if verbose:
-        server.subscribe(verbose_printer(out))
+        if as_json:
+            server.subscribe(lambda event: out(json.dumps(event.to_dict())))
+        else:
+            server.subscribe(verbose_printer(out))
     if ready is not None:
         ready(server)
     try:
@@ -541,7 +571,10 @@ def serve(
     except KeyboardInterrupt:
         pass
     stats = server.stats
-    out(f"ihub proxy stopped after {stats.requests} request(s) ({stats.forwarded} forwarded).")
+    if as_json:
+        out(json.dumps({"event": "stopped", "requests": stats.requests, "forwarded": stats.forwarded}))
+    else:
+        out(f"ihub proxy stopped after {stats.requests} request(s) ({stats.forwarded} forwarded).")
     return stats
 
 
@@ -551,6 +584,7 @@ __all__ = [
     "format_event",
     "is_loopback",
     "serve",
+    "startup_info",
     "startup_lines",
     "startup_warnings",
     "verbose_printer",
