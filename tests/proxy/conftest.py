@@ -19,6 +19,7 @@ from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimConfig
 from tui.sim.server import SimServer
 
 AM = "/api/assetmanagement/v3"
+MOCK_GATEWAY = "https://gw.example.test"
 
 
 class Clock:
@@ -36,6 +37,23 @@ class Clock:
 
 def sim_credentials(gateway: str, secret: str = DEMO_CLIENT_SECRET) -> Credentials:
     return Credentials(CredentialStyle.CLIENT_CREDENTIALS, f"{gateway}/oauth/token", DEMO_CLIENT_ID, secret)
+
+
+def proxy_for(
+    gateway: str, *, transport: httpx.AsyncBaseTransport | None = None, **config: Any
+) -> ProxyServer:
+    """A proxy (not started) for ``gateway`` on a free port, with the demo credentials' shape."""
+    return ProxyServer(
+        ProxyConfig(gateway=gateway, port=0, **config),
+        credentials=sim_credentials(gateway),
+        transport=transport,
+        environ={},
+    )
+
+
+def mock_proxy(handler: Callable[[httpx.Request], Any], **config: Any) -> ProxyServer:
+    """A proxy (not started) in front of an ``httpx.MockTransport`` gateway (token endpoint included)."""
+    return proxy_for(MOCK_GATEWAY, transport=httpx.MockTransport(handler), **config)
 
 
 def counters(sim: SimServer) -> dict[str, int]:

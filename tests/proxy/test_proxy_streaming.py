@@ -14,8 +14,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.proxy.conftest import AM, MiniGateway, SimProcess, direct_token, key_headers, sim_credentials
-from tui.proxy import ProxyConfig, ProxyServer
+from tests.proxy.conftest import (
+    AM,
+    MiniGateway,
+    SimProcess,
+    direct_token,
+    key_headers,
+    mock_proxy,
+    proxy_for,
+)
 
 MB = 1_000_000
 
@@ -60,9 +67,7 @@ def test_a_20_mb_time_series_read_streams_without_the_proxy_holding_it(big_sim: 
         )
     assert status == 200 and want_size > 20 * MB
 
-    server = ProxyServer(
-        ProxyConfig(gateway=big_sim.url, port=0), credentials=sim_credentials(big_sim.url), environ={}
-    )
+    server = proxy_for(big_sim.url)
     with server, httpx.Client(timeout=120, headers=key_headers(server)) as client:
         _read(client, f"{server.url}{AM}/assets/root")  # warm up: token, connections, imports
         gc.collect()
@@ -85,9 +90,7 @@ def test_a_client_that_goes_away_stops_the_transfer(big_sim: SimProcess) -> None
     asset = _motor(big_sim.url, token)
     path = f"/api/iottimeseries/v3/timeseries/{asset}/MotorData"
     query = {"from": "2024-01-01T00:00:00Z", "to": "2024-01-15T00:00:00Z", "limit": "1000000"}
-    server = ProxyServer(
-        ProxyConfig(gateway=big_sim.url, port=0), credentials=sim_credentials(big_sim.url), environ={}
-    )
+    server = proxy_for(big_sim.url)
     events = []
     done = threading.Event()
     server.subscribe(lambda e: (events.append(e), done.set()))
@@ -112,9 +115,7 @@ def test_a_large_upload_streams_to_the_gateway() -> None:
             yield block
 
     with MiniGateway(statuses=[401]) as gateway:
-        server = ProxyServer(
-            ProxyConfig(gateway=gateway.url, port=0), credentials=sim_credentials(gateway.url), environ={}
-        )
+        server = proxy_for(gateway.url)
         with server, httpx.Client(timeout=60, headers=key_headers(server)) as client:
             client.put(f"{server.url}/api/files/v3/small", content=b"warm up")
             gc.collect()
@@ -140,11 +141,7 @@ def test_a_large_upload_streams_to_the_gateway() -> None:
 def test_a_401_on_a_large_upload_reaches_the_client() -> None:
     """Bodies over the replay limit are not kept, so their 401 cannot be retried: the client sees it."""
     with MiniGateway(statuses=[401]) as gateway:
-        server = ProxyServer(
-            ProxyConfig(gateway=gateway.url, port=0, replay_limit=1000),
-            credentials=sim_credentials(gateway.url),
-            environ={},
-        )
+        server = proxy_for(gateway.url, replay_limit=1000)
         with server, httpx.Client(headers=key_headers(server)) as client:
             response = client.put(f"{server.url}/api/files/v3/big", content=iter([b"y" * 100_000] * 3))
     assert response.status_code == 401
@@ -160,9 +157,7 @@ def test_compressed_json_is_decoded_for_link_rewriting_other_bodies_pass_as_sent
         responses["/api/a/v1/x"] = (200, json_headers, gzip.compress(payload))
         bin_headers = [(b"content-type", b"application/octet-stream"), (b"content-encoding", b"gzip")]
         responses["/api/a/v1/file"] = (200, bin_headers, binary)
-        server = ProxyServer(
-            ProxyConfig(gateway=gateway.url, port=0), credentials=sim_credentials(gateway.url), environ={}
-        )
+        server = proxy_for(gateway.url)
         with server, httpx.Client(headers={**key_headers(server), "Accept-Encoding": "gzip, br"}) as client:
             rewritten = client.get(f"{server.url}/api/a/v1/x")
             with client.stream("GET", f"{server.url}/api/a/v1/file") as raw:
@@ -183,22 +178,13 @@ def test_gateway_unreachable_or_slow_is_a_clean_502_or_504() -> None:
             return httpx.Response(200, json={"access_token": "tok", "expires_in": 1800})
         raise httpx.ReadTimeout("timed out", request=request)
 
-    with ProxyServer(
-        ProxyConfig(gateway="http://127.0.0.1:9", port=0, connect_timeout=2),
-        credentials=sim_credentials("http://127.0.0.1:9"),
-        environ={},
-    ) as down:
+    with proxy_for("http://127.0.0.1:9", connect_timeout=2) as down:
         response = httpx.get(f"{down.url}/api/x/v1/y", headers=key_headers(down), timeout=30)
     assert response.status_code == 502
     assert response.headers["x-ihub-proxy-error"] == "token"  # the token endpoint is down too
     assert response.text.startswith("ihub proxy: no token") and "Traceback" not in response.text
 
-    with ProxyServer(
-        ProxyConfig(gateway="https://gw.example.test", port=0),
-        credentials=sim_credentials("https://gw.example.test"),
-        transport=httpx.MockTransport(slow),
-        environ={},
-    ) as server:
+    with mock_proxy(slow) as server:
         started = time.monotonic()
         response = httpx.get(f"{server.url}/api/x/v1/y", headers=key_headers(server))
         assert time.monotonic() - started < 10

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.proxy.conftest import AM, Clock, counters, key_headers, sim_credentials
+from tests.proxy.conftest import AM, Clock, counters, key_headers, mock_proxy
 from tui.api.auth import Credentials, CredentialStyle
 from tui.api.client import ApiClient, ConnectionConfig
 from tui.proxy import ProxyConfig, ProxyServer
@@ -85,12 +85,7 @@ def test_a_second_401_is_passed_to_the_client_unchanged() -> None:
         api_calls.append(request)
         return httpx.Response(401, json={"errors": [{"code": "x", "message": "token revoked"}]})
 
-    server = ProxyServer(
-        ProxyConfig(gateway="https://gw.example.test", port=0),
-        credentials=sim_credentials("https://gw.example.test"),
-        transport=httpx.MockTransport(gateway),
-        environ={},
-    )
+    server = mock_proxy(gateway)
     with server:
         response = httpx.post(
             f"{server.url}/api/x/v3/things", headers=key_headers(server), content=b'{"a": 1}'
@@ -149,12 +144,7 @@ def test_a_dropped_keep_alive_connection_is_resent_once_for_idempotent_requests(
             )
         return httpx.Response(200, json={"ok": True})
 
-    server = ProxyServer(
-        ProxyConfig(gateway="https://gw.example.test", port=0),
-        credentials=sim_credentials("https://gw.example.test"),
-        transport=httpx.MockTransport(gateway),
-        environ={},
-    )
+    server = mock_proxy(gateway)
     with server, httpx.Client(headers=key_headers(server)) as client:
         assert client.get(f"{server.url}/api/x/v3/y").status_code == 200  # calls 1 (dropped) and 2
         post = client.post(f"{server.url}/api/x/v3/y", content=b"{}")  # call 3 dropped: not resent

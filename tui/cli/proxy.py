@@ -134,12 +134,7 @@ def run(
         serve(
             profile,
             secret.value,
-            host=args.host,
-            port=args.port,
-            access_key=not args.no_access_key,
-            allow_remote=args.allow_remote,
-            read_only=args.read_only,
-            cors=args.cors,
+            config=config,
             verbose=args.verbose,
             environ=services.environ,
             out=out,

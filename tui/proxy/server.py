@@ -44,7 +44,6 @@ from tui.proxy.config import (
     KeySource,
     ProxyConfig,
     ProxyError,
-    is_loopback,
 )
 from tui.proxy.upstream import Upstream
 
@@ -294,6 +293,15 @@ class ProxyServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    async def _serve_here(self, server: _Uvicorn) -> None:
+        """Serve on the bound socket in the running loop (its own: a thread's or the foreground's)."""
+        assert self._socket is not None
+        self._open_upstream()
+        try:
+            await server.serve(sockets=[self._socket])
+        finally:
+            await self._close_upstream()
+
     # -- in a background thread ---------------------------------------------------------------------
 
     def start_thread(self, timeout: float = 10.0) -> None:
@@ -303,17 +311,9 @@ class ProxyServer:
         self.bind()
         server = self._uvicorn(handle_signals=False)
         self._server = server
-        sock = self._socket
-        assert sock is not None
-
-        async def main() -> None:
-            self._open_upstream()
-            try:
-                await server.serve(sockets=[sock])
-            finally:
-                await self._close_upstream()
-
-        self._thread = threading.Thread(target=lambda: asyncio.run(main()), name="ihub-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._serve_here(server)), name="ihub-proxy", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:
@@ -347,18 +347,8 @@ class ProxyServer:
         server = self._uvicorn(handle_signals=True)
         server.should_exit = self._stop_requested
         self._server = server
-        sock = self._socket
-        assert sock is not None
-
-        async def main() -> None:
-            self._open_upstream()
-            try:
-                await server.serve(sockets=[sock])
-            finally:
-                await self._close_upstream()
-
         try:
-            asyncio.run(main())
+            asyncio.run(self._serve_here(server))
         finally:
             self._server = None
             self._close_socket()
@@ -505,13 +495,8 @@ def config_for_profile(
 def serve(
     profile: Profile,
     secret: str,
+    config: ProxyConfig | None = None,
     *,
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
-    access_key: bool = True,
-    allow_remote: bool = False,
-    read_only: bool = False,
-    cors: str | None = None,
     verbose: bool = False,
     environ: Mapping[str, str] | None = None,
     out: Callable[[str], None] | None = None,
@@ -519,6 +504,7 @@ def serve(
     transport: httpx.AsyncBaseTransport | None = None,
     ready: Callable[[ProxyServer], None] | None = None,
     output: str = "text",
+    **settings: Any,
 ) -> ProxyStats:
     """``ihub proxy``: check the settings, bind, print the startup text, serve until Ctrl-C.
 
@@ -527,6 +513,8 @@ def serve(
     is called once bound (tests use it to stop the server with ``server.request_stop()``).
     ``output="json"``: JSON lines for scripts instead of text: ``startup_info`` first, with ``verbose``
     one ``RequestEvent.to_dict()`` per request, and ``{"event": "stopped", ...}`` last.
+    The settings: ``config`` made with ``config_for_profile`` (and checked), or that function's keyword
+    arguments (``host``, ``port``, ``access_key``, ``allow_remote``, ``read_only``, ``cors``).
     """
     if out is None:
 
@@ -538,15 +526,8 @@ def serve(
         def err(line: str) -> None:
             print(line, file=sys.stderr, flush=True)
 
-    config = config_for_profile(
-        profile,
-        host=host,
-        port=port,
-        access_key=access_key,
-        allow_remote=allow_remote,
-        read_only=read_only,
-        cors=cors,
-    )
+    if config is None:
+        config = config_for_profile(profile, **settings)
     server = ProxyServer(
         config, credentials=profile.to_credentials(secret), transport=transport, environ=environ
     )
@@ -576,16 +557,3 @@ def serve(
     else:
         out(f"ihub proxy stopped after {stats.requests} request(s) ({stats.forwarded} forwarded).")
     return stats
-
-
-__all__ = [
-    "ProxyServer",
-    "config_for_profile",
-    "format_event",
-    "is_loopback",
-    "serve",
-    "startup_info",
-    "startup_lines",
-    "startup_warnings",
-    "verbose_printer",
-]
