@@ -166,6 +166,10 @@ class LinkRewriter:
         self.origin_pattern = re.compile(origin + rb'(?=\\?[/?#]|")')
         # With a key to add, the whole href is matched (its end is where the key goes).
         self.href_pattern = re.compile(origin + rb'((?:\\?[/?#][^"]{0,%d})?)"' % MAX_HREF)
+        # The canonical spelling, for a fast plain replacement of the common compact form.
+        default_port = "" if self.port == default else f":{self.port}"
+        host_text = f"[{self.host}]" if ":" in self.host else self.host
+        self.origin = f"{self.scheme}://{host_text}{default_port}{self.base_path}".encode("ascii")
         # The longest matches (escaped slashes take two bytes), plus the lookahead.
         self.origin_window = 6 + 2 * _MAX_SPACE + 2 + 2 * len(gateway) + 8 + 2
         self.href_window = self.origin_window + MAX_HREF + 2
@@ -219,10 +223,11 @@ class BodyRewriter:
     """Streams a JSON body, rewriting gateway hrefs; holds back at most one possibly unfinished href."""
 
     _PREFIX = b'"href"'
+    _plain: tuple[bytes, bytes] | None = None
 
     def __init__(self, links: LinkRewriter, proxy_base: str, key: str | None) -> None:
         base = proxy_base.encode("ascii")
-        self._repl: bytes | Callable[[re.Match[bytes]], bytes]
+        self._repl: Callable[[re.Match[bytes]], bytes]
         if key:
             self._regex = links.href_pattern
             self._window = links.href_window + len(self._PREFIX)
@@ -238,7 +243,14 @@ class BodyRewriter:
         else:
             self._regex = links.origin_pattern
             self._window = links.origin_window + len(self._PREFIX)
-            self._repl = b"\\1" + base.replace(b"\\", b"\\\\")
+            # '"href":"<gateway>/' is replaced as plain bytes (fast); the regex catches the other
+            # spellings (spaces, escaped slashes, an explicit default port, a bare origin).
+            self._plain = (b'"href":"' + links.origin + b"/", b'"href":"' + base + b"/")
+
+            def origin_only(match: re.Match[bytes]) -> bytes:
+                return match.group(1) + base
+
+            self._repl = origin_only
         self._carry = b""
 
     def feed(self, chunk: bytes) -> bytes:
@@ -254,9 +266,14 @@ class BodyRewriter:
         start = buf.find(self._PREFIX, max(0, len(buf) - self._window))
         hold = start if start != -1 else max(0, len(buf) - keep)
         self._carry = buf[hold:]
-        return self._regex.sub(self._repl, buf[:hold])
+        return self._rewrite(buf[:hold])
 
     def flush(self) -> bytes:
         """The rest (an href cut off by the end of the body is left as it is)."""
         tail, self._carry = self._carry, b""
-        return self._regex.sub(self._repl, tail) if tail else tail
+        return self._rewrite(tail) if tail else tail
+
+    def _rewrite(self, data: bytes) -> bytes:
+        if self._plain is not None:
+            data = data.replace(*self._plain)
+        return self._regex.sub(self._repl, data)
