@@ -132,3 +132,10 @@ async def test_without_dry_run_a_missing_secret_is_a_plain_error() -> None:
     with pytest.raises(SecretNotStored, match="no client secret stored for profile plant"):
         async with open_api(_services(), None):
             pass
+
+
+def test_fail_prints_a_command_error_as_is(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli.common import fail
+
+    assert fail("ihub assets", CommandError("no asset named 'x'", EXIT_NOT_FOUND)) == EXIT_NOT_FOUND
+    assert capsys.readouterr().err == "ihub assets: no asset named 'x'\n"

@@ -100,7 +100,12 @@ def fail(prog: str, error: BaseException, err: TextIO | None = None) -> int:
     """Print ``prog: <one line>`` on standard error and return the exit code for ``error``."""
     from tui.errors import error_text
 
-    text = "interrupted" if isinstance(error, KeyboardInterrupt) else error_text(error)
+    if isinstance(error, KeyboardInterrupt):
+        text = "interrupted"
+    elif isinstance(error, CommandError):
+        text = str(error)  # already plain words for the user
+    else:
+        text = error_text(error)
     print(f"{prog}: {text}", file=err or sys.stderr)
     return exit_code_for(error)
 
