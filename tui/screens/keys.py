@@ -135,8 +135,8 @@ class KeysScreen(AreaScreen):
             yield Static("Secrets: checking the OS keyring…", id="keys-backend", markup=False)
             yield ProfileTable(id="profiles")
             yield Static(
-                "No profiles yet. Press n to add one: paste the three lines of your tenant's binding keys "
-                "(TokenURL, clientID, clientSecret) into the form.",
+                "No profiles yet. Press n to add one and paste your tenant's binding keys into the form: "
+                "TokenURL, clientID and clientSecret, or the App Service's Access Key and Secret Key.",
                 id="keys-empty",
                 markup=False,
             )
