@@ -219,6 +219,15 @@ def _days(text: str, what: str, default: int) -> int:
     return days
 
 
+def _file_path(field_: PathInput) -> Path | None:
+    """The file named in a path field; None while it names no file (empty, or still just a folder)."""
+    text = field_.value.strip()
+    path = field_.path
+    if path is None or text.endswith(("/", "\\")) or path.is_dir():
+        return None
+    return path
+
+
 def _read(path: Path | None, what: str) -> bytes:
     if path is None:
         raise ValueError(f"choose {what}")
@@ -332,12 +341,10 @@ class RegisterCaDialog(FormDialog[RegisterRequest]):
                 return
             self.finish(NewCaRequest(subject, key_type, days, self.value("#ca-name") or None))
             return
-        cert_path = self.query_one("#file-cert", PathInput).path
-        key_path = self.query_one("#file-key", PathInput).path
-        if key_path is not None and key_path.is_dir():
-            key_path = None
-        if cert_path is not None and cert_path.is_dir():
-            self.show_error(f"{cert_path} is a folder: choose the CA certificate file")
+        cert_path = _file_path(self.query_one("#file-cert", PathInput))
+        key_path = _file_path(self.query_one("#file-key", PathInput))
+        if cert_path is None:
+            self.show_error("choose the CA certificate file")
             return
         passphrase = self.query_one("#file-pass", Input).value
         name = self.value("#file-name") or None
@@ -433,12 +440,8 @@ class VerifyCaDialog(FormDialog[VerifyRequest]):
         self.notify("The registration code was copied (OSC 52).", title="Copied")
 
     def submit(self) -> None:
-        cert_path = self.query_one("#verify-file", PathInput).path
-        key_path = self.query_one("#verify-key", PathInput).path
-        if cert_path is not None and cert_path.is_dir():
-            cert_path = None
-        if key_path is not None and key_path.is_dir():
-            key_path = None
+        cert_path = _file_path(self.query_one("#verify-file", PathInput))
+        key_path = _file_path(self.query_one("#verify-key", PathInput))
         if cert_path is None and key_path is None:
             self.show_error("choose the verification certificate (or the CA key file)")
             return

@@ -390,7 +390,8 @@ class CertificatesScreen(AreaScreen):
             self.selected if not self._is("ca") else None,
         )
         if self.selected not in self._all_rows():
-            self.selected = self.ca_table.selected_key or self.agent_table.selected_key
+            focused = self.focused if isinstance(self.focused, CertificateTable) else self.ca_table
+            self.selected = focused.selected_key
         self._show_status()
         self._show_expiry()
         if self._showing_details():
@@ -466,18 +467,23 @@ class CertificatesScreen(AreaScreen):
     # -- selection and details -------------------------------------------------------------------------
     @on(CertificateTable.Highlighted)
     def _highlighted(self, message: CertificateTable.Highlighted) -> None:
-        # Only the cursor of the focused list selects; a list refilled in the background does not.
-        if message.table is not self.focused or message.key is None:
+        # Only the user's moves in the focused list select; the highlight a refill posts does not.
+        table = message.table
+        if message.key is None:
             return
-        if message.key != self.selected:
+        if message.key == table.echo:
+            table.echo = None
+            return
+        table.echo = None
+        if table is self.focused and message.key != self.selected:
             self.selected = message.key
             self._show_selection(switch=True)
 
     def on_descendant_focus(self, event: object) -> None:
         focused = self.focused
-        if isinstance(focused, CertificateTable):
+        if isinstance(focused, CertificateTable) and not focused.has_row(self.selected):
             key = focused.selected_key
-            if key is not None and key != self.selected:
+            if key is not None:
                 self.selected = key
                 self._show_selection(switch=True)
 
@@ -519,7 +525,8 @@ class CertificatesScreen(AreaScreen):
                 "r registers a CA: a new one made here (its key stays on this machine, encrypted) or your "
                 "own CA certificate and key, verified with proof of possession in one go.\n"
                 "a creates an agent certificate; its certificate and key are saved at once.\n"
-                "i issues a device certificate from a verified CA whose key is here.",
+                "i issues a device certificate from a verified CA whose key is here.\n"
+                "tab moves between the lists; the details follow the cursor.",
                 style="dim",
             )
             details.show(hint)
@@ -839,6 +846,7 @@ class CertificatesScreen(AreaScreen):
         )
         self.selected = f"agent:{agent.id}"
         self.query_one("#certs-right", ContentSwitcher).current = "certs-details"
+        self.agent_table.focus()
         self.reload()
 
     # -- device certificates ---------------------------------------------------------------------------
@@ -928,6 +936,7 @@ class CertificatesScreen(AreaScreen):
             timeout=8,
         )
         self.selected = f"device:{key_name}"
+        self.agent_table.focus()
         self._fill()
         self._show_selection(switch=True)
 

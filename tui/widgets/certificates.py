@@ -119,8 +119,14 @@ def ca_status_text(verified: bool, status: str | None) -> Text:
 
 
 def short_fingerprint(value: str | None) -> str:
+    """The first five bytes, as in ``AB:CD:EF:01:23…`` (the details show all of it)."""
     clean = display_fingerprint(value or "")
-    return clean[:23] + "…" if len(clean) > 24 else clean or "?"
+    return clean[:14] + "…" if len(clean) > 15 else clean or "?"
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells with an ellipsis (the details show it whole)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def expiry_words(days_left: int) -> str:
@@ -149,6 +155,8 @@ class CertificateTable(DataTable[str | Text]):
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.border_title = title
+        # The row the cursor is on after a refill: the highlight that refill posts is not a user's move.
+        self.echo: str | None = None
 
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:
@@ -172,8 +180,12 @@ class CertificateTable(DataTable[str | Text]):
             keys.append(key)
         if current in keys:
             self.move_cursor(row=keys.index(current))
+        self.echo = self.selected_key
         if not keys:
             self.post_message(self.Highlighted(self, None))
+
+    def has_row(self, key: str | None) -> bool:
+        return key is not None and key in self.rows
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -201,9 +213,9 @@ def ca_cells(row: CaRow) -> list[str | Text]:
     ca = row.ca
     subject = row.info.subject if row.info is not None else ca.subject or "?"
     return [
-        Text(ca.name or ca.id, style="bold"),
+        Text(clip(ca.name or ca.id, 24), style="bold"),
         ca_status_text(ca.verified, ca.status),
-        subject,
+        clip(subject, 28),
         until_text(row.info),
         short_fingerprint(ca.fingerprint_sha256 or (row.info.fingerprint_sha256 if row.info else None)),
         Text("here", style="green") if row.key_on_machine else Text("elsewhere", style="dim"),
@@ -234,8 +246,8 @@ def agent_cells(row: AgentRow) -> list[str | Text]:
     agent = row.agent
     status = agent.status or "?"
     return [
-        Text(agent.name or agent.id, style="bold"),
-        row.client_id,
+        Text(clip(agent.name or agent.id, 24), style="bold"),
+        clip(row.client_id, 32),
         "agent",
         Text(status.lower(), style="green" if status.upper() == "READY" else "yellow"),
         until_text(row.info),
