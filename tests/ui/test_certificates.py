@@ -148,6 +148,11 @@ async def test_register_a_new_ca_by_keys_end_to_end(demo_app: IhubApp, sim, sett
     async with demo_app.run_test(size=SIZE) as pilot:
         screen = await open_certs(demo_app, pilot, settle)
         assert "no CA certificate yet" in screen.status_line
+        for key in ("end", "up", "tab", "end", "up", "pagedown", "home", "tab", "tab"):  # empty lists
+            await pilot.press(key)
+            await pilot.pause()
+        assert demo_app.screen is screen and screen.selected is None and demo_app.is_running
+        screen.ca_table.focus()
         assert screen.ca_table.border_title == "CA certificates · 0 of 2 used"
         await pilot.press("r")
         form = await dialog(demo_app, pilot, RegisterCaDialog)
@@ -505,9 +510,15 @@ async def test_agent_certificate_files_facts_and_delete(
             str(key_file),
             "(key 0600)",
             "Certificate PEM",
+            "mindconnectmqtt.eu1.mindsphere.io:8883",
         ):
             assert text in details, text
         assert "PRIVATE KEY" not in screen_text(demo_app)
+        await pilot.press("m")
+        await pilot.pause()
+        line = demo_app.clipboard
+        assert line.startswith("mosquitto_pub -h mindconnectmqtt.eu1.mindsphere.io -p 8883")
+        assert f"--cert {cert_file}" in line and f"--key {key_file}" in line and "-i demo_press-4" in line
 
         await pilot.press("x")
         await dialog(demo_app, pilot, ConfirmDialog)
@@ -541,9 +552,11 @@ async def test_device_certificate_from_a_verified_local_ca(
         details = screen.details.text
         assert "demo_sensor-17" in details and "tc/demo/demo_sensor-17/o/mc_v3/" in details
         assert "sensor-17-chain.pem" in details and "issued here by Device CA" in details
-        # m copies the mosquitto_pub line, or says why there is none (no broker known for the demo).
+        # The device connects with the chain file and its key.
         await pilot.press("m")
         await pilot.pause()
+        assert f"--cert {folder / 'sensor-17-chain.pem'}" in demo_app.clipboard
+        assert "-t tc/demo/demo_sensor-17/o/mc_v3/ts" in demo_app.clipboard
 
 
 async def test_device_certificates_only_from_a_verified_ca_with_its_key_here(

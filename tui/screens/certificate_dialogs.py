@@ -251,6 +251,9 @@ def _open_key(data: bytes, passphrase: str | None, path: Path) -> PrivateKey:
 class RegisterCaDialog(FormDialog[RegisterRequest]):
     """Register a CA: a new one made here (the default), or a CA certificate file and its key."""
 
+    BINDINGS = [
+        Binding("ctrl+t", "other_tab", "New CA / From files", id="register.other_tab"),
+    ]
     heading = "Register a CA certificate"
     ok_label = "Register"
     box_classes = "register-box"
@@ -263,7 +266,7 @@ class RegisterCaDialog(FormDialog[RegisterRequest]):
     def compose_fields(self) -> ComposeResult:
         yield Static(
             "Upload → registration code → verification certificate signed with the CA key → verify, in one "
-            f"action. {self.used_text}".strip(),
+            f"action. {self.used_text} ctrl+t switches between a new CA and files.".strip(),
             classes="form-intro",
             markup=False,
         )
@@ -324,6 +327,12 @@ class RegisterCaDialog(FormDialog[RegisterRequest]):
     @property
     def tab(self) -> str:
         return self.query_one("#register-tabs", TabbedContent).active
+
+    def action_other_tab(self) -> None:
+        tabs = self.query_one("#register-tabs", TabbedContent)
+        tabs.active = "from-files" if tabs.active == "new-ca" else "new-ca"
+        first = "#file-cert" if tabs.active == "from-files" else "#ca-cn"
+        self.call_after_refresh(self.query_one(first).focus)
 
     def submit(self) -> None:
         if self.tab == "new-ca":

@@ -28,6 +28,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Static
 
 from tui.api.client import ApiClient
@@ -200,6 +201,7 @@ class CertificatesScreen(AreaScreen):
         self.loaded = False
         self.load_error: str | None = None
         self._connected_profile: str | None = None
+        self._under_modal = False
 
     # -- layout ----------------------------------------------------------------------------------------
     def compose_area(self) -> ComposeResult:
@@ -305,8 +307,14 @@ class CertificatesScreen(AreaScreen):
             self.loaded = False
             self._show_status()
 
+    def on_screen_suspend(self) -> None:
+        # A form or the help on top is not leaving the area: no need to read the lists again after it.
+        self._under_modal = isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
-        if self.is_mounted and self.loaded:
+        """Back from another area: read the lists again (another admin may have changed them)."""
+        under_modal, self._under_modal = self._under_modal, False
+        if self.is_mounted and self.loaded and not under_modal:
             self.reload()
 
     def action_reload(self) -> None:
@@ -534,14 +542,29 @@ class CertificatesScreen(AreaScreen):
     def _agent_facts(self, row: AgentRow) -> ConnectionFacts:
         name = row.agent.name or row.agent.id
         files = row.files
-        return connection_facts(
+        return self._facts(
             self.tenant or row.client_id.split("_", 1)[0],
             row.client_id,
-            gateway=self._gateway(),
-            certificate_file=files.certificate if files and files.certificate else Path(f"{name}.pem"),
-            key_file=files.key if files else Path(f"{name}.key"),
+            files.certificate if files and files.certificate else Path(f"{name}.pem"),
+            files.key if files else Path(f"{name}.key"),
+        )
+
+    def _facts(self, tenant: str, client_id: str, certificate: Path, key: Path) -> ConnectionFacts:
+        """The connection facts; the demo shows them as for a Europe 1 tenant (its gateway is loopback)."""
+        demo = self.ctx.services.demo
+        facts = connection_facts(
+            tenant,
+            client_id,
+            gateway=None if demo else self._gateway(),
+            region="eu1" if demo else None,
+            certificate_file=certificate,
+            key_file=key,
             now=self._now(),
         )
+        if demo:
+            note = "demo: the broker shown is Europe 1's, where a real tenant's agents connect"
+            facts = replace(facts, notes=(note, *facts.notes))
+        return facts
 
     def _selected_ca(self, verb: str) -> CaRow | None:
         row = self.ca_rows.get(self.selected or "")
@@ -569,7 +592,7 @@ class CertificatesScreen(AreaScreen):
             return
         used = f"CA certificates: {overview.used_text}." if overview is not None else ""
         self.app.push_screen(
-            RegisterCaDialog(start_folder=_folder_text(self._default_folder()), used_text=used),
+            RegisterCaDialog(start_folder=_folder_text(Path.cwd()), used_text=used),
             self._register_chosen,
         )
 
@@ -674,9 +697,7 @@ class CertificatesScreen(AreaScreen):
                     result.ca.name or result.ca.id,
                     result.registration_code,
                     recipe,
-                    start_folder=_folder_text(
-                        certificate_path.parent if certificate_path else self._default_folder()
-                    ),
+                    start_folder=_folder_text(certificate_path.parent if certificate_path else Path.cwd()),
                 ),
                 partial(self._hand_over_chosen, result.ca.id),
             )
@@ -917,13 +938,8 @@ class CertificatesScreen(AreaScreen):
         except Exception as exc:
             self._error(exc, title="No device certificate")
             return
-        facts = connection_facts(
-            tenant,
-            result.client_id,
-            gateway=self._gateway(),
-            certificate_file=result.files.chain,
-            key_file=result.files.key,
-            now=self._now(),
+        facts = self._facts(
+            tenant, result.client_id, result.files.chain, result.files.key or Path("device.key")
         )
         result = replace(result, facts=facts)
         info = inspect_certificate(result.issued.certificate, self._now())

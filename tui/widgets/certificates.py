@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -190,7 +192,9 @@ class CertificateTable(DataTable[str | Text]):
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self.post_message(self.Highlighted(self, event.row_key.value))
+        # An empty table that gets the focus highlights "no row" (cursor -1, no key).
+        key = event.row_key.value if event.row_key is not None else None
+        self.post_message(self.Highlighted(self, key))
 
 
 class CaTable(CertificateTable):
@@ -454,14 +458,15 @@ class RegisterFlow(VerticalScroll):
         self.plan: list[Step] = []
         self.events: dict[Step, StepEvent] = {}
         self.result: RegistrationResult | None = None
+        self._plain = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="flow-text", markup=False)
 
     @property
     def text(self) -> str:
-        content = self.query_one("#flow-text", Static).content
-        return content.plain if isinstance(content, Text) else str(content)
+        """The pane as plain text (what tests assert on)."""
+        return self._plain
 
     def start(self, title: str, heading: str, plan: Sequence[Step]) -> None:
         self.border_title = title
@@ -485,42 +490,48 @@ class RegisterFlow(VerticalScroll):
         self.scroll_end(animate=False)
 
     def _redraw(self, recipe_note: str = "") -> None:
-        text = Text()
-        if self.heading:
-            text.append(self.heading + "\n\n", "bold")
+        # One row per step: the mark, then the title and its detail; wrapped lines stay under the title.
+        steps = Table.grid(padding=(0, 1))
+        steps.add_column(width=2, no_wrap=True)
+        steps.add_column(ratio=1)
+        rows: list[tuple[Text, Text]] = []
         for step in self.plan:
             event = self.events.get(step)
             state = event.state if event is not None else None
             icon, style = ICONS[state]
-            text.append(f" {icon} ", style)
-            text.append(STEP_TITLES[step], "bold" if state is StepState.RUNNING else "")
+            body = Text(STEP_TITLES[step], "bold" if state is StepState.RUNNING else "")
             if event is not None and state is not StepState.RUNNING and event.elapsed >= 0.05:
-                text.append(f"  {event.elapsed:.1f} s", "dim")
-            text.append("\n")
+                body.append(f"  {event.elapsed:.1f} s", "dim")
             if event is not None and event.detail and state is not StepState.RUNNING:
                 detail_style = (
                     "red" if state is StepState.FAILED else "yellow" if state is StepState.WARN else "dim"
                 )
-                text.append(f"     {event.detail}\n", detail_style)
+                body.append("\n" + event.detail, detail_style)
             if event is not None and event.lint is not None and state in (StepState.FAILED, StepState.WARN):
-                lint_lines(text, event.lint)
+                lint_lines(body, event.lint)
+            rows.append((Text(f" {icon}", style), body))
+            steps.add_row(*rows[-1])
+        heading = Text(self.heading + "\n", "bold") if self.heading else Text()
+        outcome = Text()
         result = self.result
         if result is not None:
             label, style = OUTCOME_STYLE[result.outcome]
-            text.append(f"\n{label}\n", style)
+            outcome.append(f"\n{label}\n", style)
             if result.message and result.outcome is not Outcome.VERIFIED:
-                text.append(result.message + "\n")
+                outcome.append(result.message + "\n")
             if result.registration_code and result.outcome is Outcome.NEEDS_VERIFICATION:
-                text.append("\nRegistration code\n", "bold")
-                text.append(result.registration_code + "\n", "cyan")
-                text.append("\nMake the verification certificate where the CA key is:\n", "bold")
+                outcome.append("\nRegistration code\n", "bold")
+                outcome.append(result.registration_code + "\n", "cyan")
+                outcome.append("\nMake the verification certificate where the CA key is:\n", "bold")
                 for command in result.recipe:
-                    text.append(command + "\n", "cyan")
+                    outcome.append(command + "\n", "cyan")
                 if recipe_note:
-                    text.append(recipe_note + "\n", "dim")
-            text.append("\n" + result.next_action[:1].upper() + result.next_action[1:] + "\n", "dim")
-        text.rstrip()
-        self.query_one("#flow-text", Static).update(text)
+                    outcome.append(recipe_note + "\n", "dim")
+            outcome.append("\n" + result.next_action[:1].upper() + result.next_action[1:], "dim")
+        self._plain = "\n".join(
+            [heading.plain] + [f"{mark.plain} {body.plain}" for mark, body in rows] + [outcome.plain]
+        )
+        self.query_one("#flow-text", Static).update(Group(heading, steps, outcome))
 
 
 def lint_lines(text: Text, report: LintReport) -> None:
@@ -529,4 +540,4 @@ def lint_lines(text: Text, report: LintReport) -> None:
         if rule.status is Status.PASS:
             continue
         mark, style = ("✗", "red") if rule.status is Status.FAIL else ("!", "yellow")
-        text.append(f"       {mark} {rule.title}: {rule.detail}\n", style)
+        text.append(f"\n  {mark} {rule.title}: {rule.detail}", style)
