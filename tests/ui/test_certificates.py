@@ -639,3 +639,31 @@ def test_path_completion(tmp_path: Path) -> None:
     assert complete_path(base + "/") == base + "/ca.key"
     assert complete_path(base + "/.h") == base + "/.hidden"
     assert complete_path(base + "/zz") is None and complete_path("") is None
+
+
+async def test_the_header_notice_keeps_its_news_at_80_columns() -> None:
+    from textual.app import App
+
+    from tui.messages import ConnectionState, Phase
+    from tui.widgets.status_bar import StatusBar
+
+    state = ConnectionState(Phase.CONNECTED, profile="plant", tenant="acme", expires_at=2e9)
+
+    class Bar(App[None]):
+        def compose(self):
+            yield StatusBar("Certificates", state=state, demo=True, clock=lambda: 2e9 - 600)
+
+    for width in (120, 80, 60):
+        app = Bar()
+        async with app.run_test(size=(width, 3)) as pilot:
+            bar = app.query_one(StatusBar)
+            plain = bar.render().plain
+            assert "plant · tenant acme · connected" in plain and "⚠" not in plain
+            bar.set_notice("⚠ 4 days left: CA Urgent CA", "critical")
+            await pilot.pause()
+            plain = bar.render().plain
+            assert len(plain) <= width and "⚠ 4 days left" in plain, (width, plain)
+            assert plain.rstrip().endswith(("10:00", "…")), plain  # the connection keeps the right end
+            bar.set_notice(None)
+            await pilot.pause()
+            assert "⚠" not in bar.render().plain

@@ -200,6 +200,8 @@ class CertificateTable(DataTable[str | Text]):
 class CaTable(CertificateTable):
     """The uploaded CA certificates (at most two)."""
 
+    BINDING_GROUP_TITLE = "CA certificates (focused)"
+
     COLUMNS = (
         ("name", "Name"),
         ("status", "Status"),
@@ -228,6 +230,8 @@ def ca_cells(row: CaRow) -> list[str | Text]:
 
 class AgentTable(CertificateTable):
     """Agent certificates from the service, then device certificates issued here in this session."""
+
+    BINDING_GROUP_TITLE = "Agent and device certificates (focused)"
 
     COLUMNS = (
         ("name", "Name"),
