@@ -298,6 +298,11 @@ class CertificatesScreen(AreaScreen):
         self.refresh_bindings()
         if state.connected:
             if state.profile != self._connected_profile or not self.loaded:
+                if state.profile != self._connected_profile:
+                    # Another profile (maybe another tenant): what this session made belongs to the old one.
+                    self.device_rows.clear()
+                    self.agent_files.clear()
+                    self.selected = None
                 self._connected_profile = state.profile
                 self.reload()
             else:
