@@ -44,6 +44,14 @@ GROUPS: tuple[Group, ...] = (
         "encrypted vault or the environment) and are never printed.",
     ),
     Group(
+        "certs",
+        "certs",
+        "MindConnect MQTT certificates: CA registration, agent and device certificates",
+        "MindConnect MQTT certificates: register a CA with proof of possession in one action, lint and "
+        "inspect certificate files, create agent certificates, issue device certificates from a local CA. "
+        "Private keys are written with mode 0600 and never printed.",
+    ),
+    Group(
         "demo",
         "demo",
         "open the app against the embedded simulator (fake data, nothing is saved)",
