@@ -74,9 +74,7 @@ AREAS: tuple[Area, ...] = (
         "4",
         "Certificates",
         "MQTT certificates: local CA, verification, agent certificates",
-        None,
-        "MQTT certificate management is not built yet (planned: a local CA, its upload and verification, "
-        "and agent device certificates for MindConnect MQTT).",
+        "tui.screens.certificates:CertificatesScreen",
     ),
 )
 

@@ -125,7 +125,7 @@ class ErrorLog:
             return self._handler
         try:
             if self._path is None:
-                self._path = Path(tempfile.mkdtemp(prefix="ihub-demo-")) / "ihub.log"
+                self._path = Path(tempfile.mkdtemp(prefix="ihub-demo-errors-")) / "ihub.log"
             self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             self.problem = f"{type(exc).__name__}: {exc}"

@@ -197,7 +197,7 @@ async def test_the_demo_writes_tracebacks_to_a_temporary_folder(demo_app: IhubAp
     (note,) = recorder.notifications("error")
     shown = note.message.rsplit("(details in ", 1)[1].rstrip(")")
     logged = Path(shown)
-    assert logged.name == "ihub.log" and logged.parent.name.startswith("ihub-demo-")
+    assert logged.name == "ihub.log" and logged.parent.name.startswith("ihub-demo-errors-")
     assert "bug in demo" in read(logged)
     assert not paths.log_file.exists()
 

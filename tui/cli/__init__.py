@@ -44,6 +44,14 @@ GROUPS: tuple[Group, ...] = (
         "encrypted vault or the environment) and are never printed.",
     ),
     Group(
+        "certs",
+        "certs",
+        "MindConnect MQTT certificates: CA registration, agent and device certificates",
+        "MindConnect MQTT certificates: register a CA with proof of possession in one action, lint and "
+        "inspect certificate files, create agent certificates, issue device certificates from a local CA. "
+        "Private keys are written with mode 0600 and never printed.",
+    ),
+    Group(
         "demo",
         "demo",
         "open the app against the embedded simulator (fake data, nothing is saved)",
@@ -56,6 +64,14 @@ GROUPS: tuple[Group, ...] = (
         "list the API calls ihub made (activity log)",
         "List the API calls the app, the CLI and the proxy made: time, profile, method, path, status, "
         "duration and the service's logref. Nothing secret is logged.",
+    ),
+    Group(
+        "proxy",
+        "proxy",
+        "serve the API on 127.0.0.1 with the profile's token, behind an access key",
+        "A local API reverse proxy for scripts, notebooks and web pages: /api/... on 127.0.0.1 is forwarded "
+        "to the profile's gateway with its token. Clients send the printed access key; the token and the "
+        "secret never leave ihub.",
     ),
     Group(
         "sim",
