@@ -311,6 +311,8 @@ class _Runner:
                 printer.close()
             if total > count:
                 self.note(f"{count:,} of {total:,} assets shown; add --all for every one")
+            elif count == 0 and fmt == "table":
+                self.note("no asset matches")
             return EXIT_OK
 
         return await self._run(body)

@@ -311,11 +311,20 @@ class AssetTree(Tree[NodeData]):
         data = event.node.data
         self.post_message(self.AssetHighlighted(data.asset if data is not None else None))
 
+    def _remaining(self, node: TreeNode[NodeData] | None) -> int:
+        """Children of ``node`` the service reported but the tree does not show yet."""
+        data = node.data if node is not None else None
+        if data is None or not data.loaded or data.total is None or node is None:
+            return 0
+        return data.total - sum(1 for c in node.children if c.data is not None and c.data.kind is Kind.ASSET)
+
     def action_load_all(self) -> None:
+        """Every child of the node under the cursor; on a child of a node with more to load (or on its
+        "load more" line), every child of that node."""
         node = self.cursor_node
         if node is None or node.data is None:
             return
-        if node.data.kind is not Kind.ASSET:
+        if node.data.kind is not Kind.ASSET or (not self._remaining(node) and self._remaining(node.parent)):
             node = node.parent
         if node is None or node.data is None:
             return
