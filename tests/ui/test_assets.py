@@ -594,5 +594,6 @@ async def test_not_connected_says_so_instead_of_a_tree(sim) -> None:
         await settled(app, pilot)
         screen = app.screen
         assert isinstance(screen, AssetsScreen)
-        assert screen.tree.root.label.plain.startswith("Not connected:")
+        assert screen.note_text.startswith("Not connected:") and "client secret" in screen.note_text
+        assert not screen.tree.display
         assert app.is_running

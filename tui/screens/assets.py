@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
 from textual.widgets.tree import TreeNode
 
 from tui.api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
@@ -150,6 +151,7 @@ class AssetsScreen(AreaScreen):
     def compose_area(self) -> ComposeResult:
         with Horizontal(id="assets-body"):
             with Vertical(id="assets-left"):
+                yield Static("", id="assets-note")
                 yield SearchBar(id="assets-search")
                 yield AssetList(id="assets-results")
                 yield AssetTree(id="assets-tree")
@@ -158,12 +160,32 @@ class AssetsScreen(AreaScreen):
             yield TypeDetails(id="assets-type-details")
 
     def on_mount(self) -> None:
-        for selector in ("#assets-search", "#assets-results", "#assets-types", "#assets-type-details"):
+        for selector in (
+            "#assets-note",
+            "#assets-search",
+            "#assets-results",
+            "#assets-types",
+            "#assets-type-details",
+        ):
             self.query_one(selector).display = False
         self.query_one("#assets-details").can_focus = False
         self.query_one("#assets-type-details").can_focus = False
         self._titles()
         self.tree.focus()
+
+    def _note(self, text: str | None) -> None:
+        """A message instead of the tree (not connected, loading, the root failed); None: the tree."""
+        note = self.query_one("#assets-note", Static)
+        note.update(text or "")
+        note.display = text is not None
+        if text is not None:
+            self.tree.show_message("")
+        if self.view == "tree":
+            self.tree.display = text is None and not self.results.display
+
+    @property
+    def note_text(self) -> str:
+        return str(self.query_one("#assets-note", Static).content)
 
     @property
     def tree(self) -> AssetTree:
@@ -221,8 +243,8 @@ class AssetsScreen(AreaScreen):
             text = f"Not connected: {state.error or 'the connection failed'}. Press p to choose a profile."
         else:
             text = "No profile is active. Press 1 for Keys to add one, or p to choose one."
-        self.tree.show_message(text)
-        self.details.show_message("")
+        self._note(text)
+        self.details.show_message("Nothing to show until a profile is connected.")
         self._set_current(None)
 
     def _start(self) -> None:
@@ -233,7 +255,7 @@ class AssetsScreen(AreaScreen):
         self._aspects = {}
         self.write_refused = None
         self.recent = []
-        self.tree.show_message("Loading the root asset…")
+        self._note("Loading the root asset…")
         self._load_root()
         self._load_types()
 
@@ -256,9 +278,10 @@ class AssetsScreen(AreaScreen):
         try:
             root = await api.assets.root(include_shared=self._shared)
         except ApiError as err:
-            tree.show_message(f"⚠ Could not read the root asset: {error_text(err)} (r: retry)")
+            self._note(f"⚠ Could not read the root asset: {error_text(err)}\n\nPress r to try again.")
             self.details.show_message("")
             return
+        self._note(None)
         tree.set_root(root)
         if keep:
             await self._reopen(expanded, pages)

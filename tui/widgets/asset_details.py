@@ -76,7 +76,7 @@ class AspectTable(DataTable[str | Text]):
     COLUMNS = (
         ("name", "Aspect · variable"),
         ("value", "Latest value"),
-        ("quality", "Quality"),
+        ("quality", "QC"),
         ("trend", "24 h"),
         ("type", "Data type"),
     )
@@ -248,6 +248,7 @@ class AssetDetails(VerticalScroll):
         self.query_one("#details-variables", Static).update("")
         self.aspect_table.clear()
         self._aspects_note("")
+        self.aspect_table.display = False
         self.problems = {}
         self._show_problems()
         self.set_class(True, "-empty")
