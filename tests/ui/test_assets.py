@@ -127,7 +127,7 @@ async def open_assets(app: IhubApp, pilot) -> AssetsScreen:
     await settled(app, pilot)
     screen = app.screen
     assert isinstance(screen, AssetsScreen)
-    assert screen.tree.root.data is not None and screen.tree.root.data.asset is not None
+    assert screen.asset_tree.root.data is not None and screen.asset_tree.root.data.asset is not None
     return screen
 
 
@@ -170,7 +170,7 @@ async def test_the_tree_starts_at_the_root_with_its_children_and_marks_shared_as
     app = build_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_assets(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         assert tree.root.label.plain.startswith("demo  core.tenant")
         assert [label.split("  ")[0] for label in labels(tree.root)] == ["Chengdu", "Chicago", "Erlangen"]
         await jump(screen, pilot, "6d64957c3c4b8148dcc696944e19d6a2")  # Hall CH1, shared out
@@ -189,7 +189,7 @@ async def test_expand_shows_loading_then_a_page_and_load_more_then_all() -> None
 
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = await open_assets(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         api = screen.ctx.api
         wide = await api.assets.get(WIDE)
         await jump(screen, pilot, WIDE)
@@ -225,7 +225,7 @@ async def test_a_failed_page_is_said_in_place_and_enter_retries(sim) -> None:
     app = build_app(sim, faults=faults)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_assets(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         faults["/assets"] = 500  # every Asset Management listing now fails
         erlangen = next(c for c in tree.root.children if c.label.plain.startswith("Erlangen"))
         tree.move_cursor(erlangen)
@@ -248,13 +248,13 @@ async def test_reload_keeps_open_nodes_and_the_cursor(sim) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_assets(app, pilot)
         await jump(screen, pilot, PUMP)
-        opened = screen.tree.expanded_ids()
+        opened = screen.asset_tree.expanded_ids()
         assert LINE in opened
         sim.state.tenant.assets[PUMP].name = "Pump ER-1104 (renamed)"  # changed elsewhere
         sim.state.tenant.version += 1
         await pilot.press("r")
         await settled(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         assert tree.expanded_ids() == opened
         assert tree.cursor_asset.asset_id == PUMP
         assert tree.cursor_node.label.plain.startswith("Pump ER-1104 (renamed)")
@@ -271,7 +271,7 @@ async def test_search_lists_hits_with_their_path_and_enter_jumps_to_the_hit(sim)
         await pilot.press(*"pump er-11", "enter")  # any usual case
         await settled(app, pilot)
         results = screen.results
-        assert results.display and not screen.tree.display
+        assert results.display and not screen.asset_tree.display
         rows = [
             [str(getattr(c, "plain", c)) for c in results.get_row_at(i)] for i in range(results.row_count)
         ]
@@ -280,7 +280,7 @@ async def test_search_lists_hits_with_their_path_and_enter_jumps_to_the_hit(sim)
         assert "2 hits" in results.border_title
         await pilot.press("enter")
         await settled(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         assert tree.display and not results.display
         assert tree.cursor_asset.asset_id == PUMP
         assert {LINE, "9d1085c6a86d03d73466d2b2f814e22c"} <= set(tree.expanded_ids())
@@ -303,7 +303,7 @@ async def test_search_by_type_includes_subtypes_and_a_bad_filter_is_explained(si
         await settled(app, pilot)
         assert list(screen.results.assets) == [PUMP]
         await pilot.press("escape")
-        assert screen.tree.display and not screen.results.display
+        assert screen.asset_tree.display and not screen.results.display
 
 
 async def test_jump_to_a_hit_eight_levels_deep_opens_its_whole_path() -> None:
@@ -318,7 +318,7 @@ async def test_jump_to_a_hit_eight_levels_deep_opens_its_whole_path() -> None:
         assert len(hit.hierarchy_path) == 10
         await pilot.press("enter")
         await settled(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         assert tree.cursor_asset.asset_id == hit.asset_id
         assert set(hit.path_ids[:-1]) <= set(tree.expanded_ids())
 
@@ -333,7 +333,7 @@ async def test_the_palette_jumps_to_an_asset_by_name(sim) -> None:
         assert hits[0].help == "demo › Erlangen › Hall ER1 › Line ER11"
         hits[0].command()
         await settled(app, pilot)
-        assert screen.tree.cursor_asset.asset_id == PUMP
+        assert screen.asset_tree.cursor_asset.asset_id == PUMP
         # Once visited, the asset is also among the area's own palette commands.
         titles = [c.title for c in app.palette_commands()]
         assert "Jump to asset: Pump ER-1104" in titles and "Assets: search" in titles
@@ -390,7 +390,7 @@ async def test_404_and_500_are_shown_in_the_section_they_hit(sim) -> None:
         assert cell(screen, "Vibration/velocityRms", "quality") == "good"  # latest values unaffected
         # The asset disappears on the server: its aspects answer 404, the facts stay.
         sim.state.tenant.assets[LINE].deleted = "2025-06-16T07:00:00.000Z"
-        assert screen.tree.select_asset(LINE)  # still in the tree from the jump above
+        assert screen.asset_tree.select_asset(LINE)  # still in the tree from the jump above
         await settled(app, pilot)
         note = text_of(screen.details.query_one("#details-aspects-note"))
         assert note.startswith("⚠ no aspects found") and "not found" in note
@@ -420,10 +420,10 @@ async def test_the_shared_toggle_shows_received_assets_marked_and_read_only(sim)
     app = build_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_assets(app, pilot)
-        assert not any("Supplier Equipment" in label for label in labels(screen.tree.root))
+        assert not any("Supplier Equipment" in label for label in labels(screen.asset_tree.root))
         await pilot.press("s")
         await settled(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         supplier = next(c for c in tree.root.children if c.label.plain.startswith("Supplier Equipment"))
         assert "⇄ supplier" in supplier.label.plain
         assert "+ shared" in screen.query_one("#assets-left").border_title
@@ -438,7 +438,7 @@ async def test_the_shared_toggle_shows_received_assets_marked_and_read_only(sim)
         assert not isinstance(app.screen, EditAssetDialog)
         await pilot.press("s")
         await settled(app, pilot)
-        assert not any("Supplier Equipment" in label for label in labels(screen.tree.root))
+        assert not any("Supplier Equipment" in label for label in labels(screen.asset_tree.root))
 
 
 # -- writes -----------------------------------------------------------------------------------------------
@@ -496,7 +496,7 @@ async def test_create_a_child_from_a_type_and_delete_it_with_a_typed_confirmatio
         dialog.query_one("#var-1", Input).value = "150"
         await pilot.click("#ok")
         await settled(app, pilot)
-        tree = screen.tree
+        tree = screen.asset_tree
         created = tree.cursor_asset
         assert created.name == "Pump ER-1199" and created.parent_id == LINE
         assert sim.state.tenant.assets[created.asset_id].variables[-1] == {
@@ -568,7 +568,7 @@ async def test_types_view_shows_the_inheritance_and_the_assets_of_a_type(sim) ->
         await pilot.press("t")
         await settled(app, pilot)
         types = screen.types_tree
-        assert types.display and not screen.tree.display
+        assert types.display and not screen.asset_tree.display
         node = types.by_id["demo.DosingPump"]
         assert node.parent.data.id == "demo.Pump" and node.parent.parent.data.id == "demo.Machine"
         types.select_type("demo.Pump")
@@ -585,7 +585,7 @@ async def test_types_view_shows_the_inheritance_and_the_assets_of_a_type(sim) ->
         details.asset_list.move_cursor(row=details.asset_list.get_row_index(PUMP))
         await pilot.press("enter")
         await settled(app, pilot)
-        assert screen.view == "tree" and screen.tree.cursor_asset.asset_id == PUMP
+        assert screen.view == "tree" and screen.asset_tree.cursor_asset.asset_id == PUMP
 
 
 async def test_not_connected_says_so_instead_of_a_tree(sim) -> None:
@@ -594,6 +594,6 @@ async def test_not_connected_says_so_instead_of_a_tree(sim) -> None:
         await settled(app, pilot)
         screen = app.screen
         assert isinstance(screen, AssetsScreen)
-        assert screen.note_text.startswith("Not connected:") and "client secret" in screen.note_text
-        assert not screen.tree.display
+        assert screen.note_text.startswith("Not connected:") and "rejected the client id or secret" in screen.note_text
+        assert not screen.asset_tree.display
         assert app.is_running

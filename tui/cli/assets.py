@@ -439,7 +439,7 @@ class _Runner:
             if not sep or not name.strip():
                 raise CommandError(f"--var {item!r}: write NAME=VALUE", EXIT_USAGE)
             variables.append({"name": name.strip(), "value": value})
-        name = _clean(self.args.name, "name", required=True)
+        name = _clean(self.args.name, "name", required=True) or ""
 
         async def body(session: Session) -> int:
             self._refuse_read_only(session, "created")

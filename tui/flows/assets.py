@@ -98,7 +98,7 @@ def parse_filter_json(text: str) -> dict[str, Any]:
     """A raw filter typed by an expert: it must be a JSON object (reference 2.3)."""
     try:
         value = json.loads(text)
-    except ValueError as err:
+    except json.JSONDecodeError as err:
         raise SearchError(f"the filter is not valid JSON: {err.msg} at position {err.pos}") from None
     if not isinstance(value, dict) or not value:
         raise SearchError('a filter must be a JSON object such as {"name": {"contains": "Pump"}}')

@@ -95,7 +95,7 @@ class AssetJumpProvider(Provider):
 class AssetsScreen(AreaScreen):
     """Tree | details; search, types, shared assets, writes."""
 
-    BINDING_GROUP_TITLE = "Assets"  # type: ignore[misc]
+    BINDING_GROUP_TITLE = "Assets"
     COMMANDS = AreaScreen.COMMANDS | {AssetJumpProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -171,7 +171,7 @@ class AssetsScreen(AreaScreen):
         self.query_one("#assets-details").can_focus = False
         self.query_one("#assets-type-details").can_focus = False
         self._titles()
-        self.tree.focus()
+        self.asset_tree.focus()
 
     def _note(self, text: str | None) -> None:
         """A message instead of the tree (not connected, loading, the root failed); None: the tree."""
@@ -179,16 +179,16 @@ class AssetsScreen(AreaScreen):
         note.update(text or "")
         note.display = text is not None
         if text is not None:
-            self.tree.show_message("")
+            self.asset_tree.show_message("")
         if self.view == "tree":
-            self.tree.display = text is None and not self.results.display
+            self.asset_tree.display = text is None and not self.results.display
 
     @property
     def note_text(self) -> str:
         return str(self.query_one("#assets-note", Static).content)
 
     @property
-    def tree(self) -> AssetTree:
+    def asset_tree(self) -> AssetTree:
         return self.query_one("#assets-tree", AssetTree)
 
     @property
@@ -209,7 +209,7 @@ class AssetsScreen(AreaScreen):
 
     @property
     def tenant(self) -> str | None:
-        return self.tree.tenant
+        return self.asset_tree.tenant
 
     @property
     def _shared(self) -> bool | None:
@@ -271,9 +271,9 @@ class AssetsScreen(AreaScreen):
         api = self.ctx.api
         if api is None:
             return
-        tree = self.tree
+        tree = self.asset_tree
         expanded = tree.expanded_ids() if keep else []
-        pages = {i: (tree.by_id[i].data.pages if tree.by_id[i].data else 1) for i in expanded}
+        pages = {i: _pages(tree.by_id[i].data) for i in expanded}
         cursor = tree.cursor_asset.asset_id if keep and tree.cursor_asset is not None else None
         try:
             root = await api.assets.root(include_shared=self._shared)
@@ -299,7 +299,7 @@ class AssetsScreen(AreaScreen):
     async def _reopen(self, expanded: Sequence[str], pages: dict[str, int]) -> None:
         """Open the nodes that were open before a reload, a level at a time, each level's pages at once."""
         api = self.ctx.api
-        tree = self.tree
+        tree = self.asset_tree
         wanted = set(expanded)
         level = [tree.root.data.asset.asset_id] if tree.root.data and tree.root.data.asset else []
         level = [i for i in level if i in wanted]
@@ -333,8 +333,10 @@ class AssetsScreen(AreaScreen):
                 added = tree.add_page(node, found, total, pages=max(1, pages.get(asset_id, 1)))
                 node.expand()
                 next_level.extend(
-                    c.data.asset.asset_id for c in added if c.data and c.data.asset_id in wanted
-                )  # type: ignore[union-attr]
+                    child_id
+                    for c in added
+                    if (child_id := _asset_id(c.data)) is not None and child_id in wanted
+                )
             level = next_level
 
     async def _page(self, api: ApiClient, parent_id: str, page: int) -> tuple[list[Asset], int]:
@@ -358,7 +360,7 @@ class AssetsScreen(AreaScreen):
         )
 
     async def _load_children(self, node: TreeNode[NodeData], page: int, every: bool = False) -> None:
-        tree = self.tree
+        tree = self.asset_tree
         api = self.ctx.api
         data = node.data
         if data is None or data.asset is None:
@@ -512,8 +514,8 @@ class AssetsScreen(AreaScreen):
     def _close_search(self) -> None:
         self.query_one("#assets-search", SearchBar).display = False
         self.results.display = False
-        self.tree.display = True
-        self.tree.focus()
+        self.asset_tree.display = True
+        self.asset_tree.focus()
 
     @work(exclusive=True, group="assets-search", exit_on_error=False, description="search")
     async def _search(self, text: str) -> None:
@@ -534,7 +536,7 @@ class AssetsScreen(AreaScreen):
         query = combine(search.filter, {"deleted": WITH_DECOMMISSIONED} if self.decommissioned else None)
         self._search_text, self._search_filter = search.words, query
         results.display = True
-        self.tree.display = False
+        self.asset_tree.display = False
         self._results_title(f"searching {search.words}…")
         try:
             found, total = await api.assets.page(0, RESULTS_PAGE, query, include_shared=self._shared)
@@ -609,13 +611,13 @@ class AssetsScreen(AreaScreen):
             self._show_view("tree")
         self.query_one("#assets-search", SearchBar).display = False
         self.results.display = False
-        self.tree.display = True
+        self.asset_tree.display = True
         self._remember(asset)
         self._jump(asset)
 
     @work(exclusive=True, group="assets-jump", exit_on_error=False, description="open the path to an asset")
     async def _jump(self, asset: Asset) -> None:
-        tree = self.tree
+        tree = self.asset_tree
         api = self.ctx.api
         if api is None:
             return
@@ -716,7 +718,7 @@ class AssetsScreen(AreaScreen):
         types = view == "types"
         self.query_one("#assets-search", SearchBar).display = False
         self.results.display = False
-        self.tree.display = not types
+        self.asset_tree.display = not types
         self.details.display = not types
         self.types_tree.display = types
         self.type_details.display = types
@@ -729,7 +731,7 @@ class AssetsScreen(AreaScreen):
             else:
                 self._load_types(show=True)
         else:
-            self.tree.focus()
+            self.asset_tree.focus()
 
     @work(exclusive=True, group="assets-types", exit_on_error=False, description="load the types")
     async def _load_types(self, show: bool = False) -> None:
@@ -863,7 +865,7 @@ class AssetsScreen(AreaScreen):
         except ApiError as err:
             self.ctx.show_error(err, title="Reload failed")
             return
-        self.tree.update_asset(fresh)
+        self.asset_tree.update_asset(fresh)
         if self.current is not None and self.current.asset_id == fresh.asset_id:
             self._set_current(fresh)
             self._details(fresh, keep=True, delay=False)
@@ -950,7 +952,7 @@ class AssetsScreen(AreaScreen):
         except ApiError as err:
             self.ctx.show_error(err, title="Asset not created")
             return
-        tree = self.tree
+        tree = self.asset_tree
         node = tree.by_id.get(parent.asset_id)
         if node is not None and node.data is not None:
             if node.data.total is not None:
@@ -980,9 +982,7 @@ class AssetsScreen(AreaScreen):
             self.notify("Nothing changed.", title="Edit")
             return
         try:
-            updated = await api.assets.patch(
-                asset.asset_id, asset.etag if asset.etag is not None else "*", patch
-            )
+            updated = await api.assets.patch(asset.asset_id, _etag(asset), patch)
         except PreconditionFailedError:
             await self._stale(asset, api)
             return
@@ -992,7 +992,7 @@ class AssetsScreen(AreaScreen):
         except ApiError as err:
             self.ctx.show_error(err, title="Not saved")
             return
-        self.tree.update_asset(updated)
+        self.asset_tree.update_asset(updated)
         if self.current is not None and self.current.asset_id == updated.asset_id:
             self._set_current(updated)
             self._details(updated, keep=True, delay=False)
@@ -1018,7 +1018,7 @@ class AssetsScreen(AreaScreen):
             self.notify("Nothing was deleted.", title="Delete")
             return
         try:
-            await api.assets.delete(asset.asset_id, asset.etag if asset.etag is not None else "*")
+            await api.assets.delete(asset.asset_id, _etag(asset))
         except PreconditionFailedError:
             await self._stale(asset, api)
             return
@@ -1038,10 +1038,10 @@ class AssetsScreen(AreaScreen):
         except ApiError as err:
             self.ctx.show_error(err, title="Not deleted")
             return
-        parent = self.tree.remove_asset(asset.asset_id)
+        parent = self.asset_tree.remove_asset(asset.asset_id)
         self.recent = [a for a in self.recent if a.asset_id != asset.asset_id]
         if parent is not None:
-            self.tree.move_cursor(parent)
+            self.asset_tree.move_cursor(parent)
             parent_asset = parent.data.asset if parent.data is not None else None
             if parent_asset is not None:
                 self._set_current(parent_asset)
@@ -1076,3 +1076,19 @@ class AssetsScreen(AreaScreen):
                 partial(self.jump_to, asset),
                 discover=False,
             )
+
+
+def _pages(data: NodeData | None) -> int:
+    return data.pages if data is not None else 1
+
+
+def _asset_id(data: NodeData | None) -> str | None:
+    return data.asset_id if data is not None else None
+
+
+def _etag(asset: Asset) -> int | str:
+    """The etag to send back as ``If-Match`` (reference 2.4: a counter, sent as received)."""
+    etag = asset.etag
+    if etag is None:
+        return "*"  # never sent by this simulator; a service without etags takes any version
+    return int(etag) if isinstance(etag, float) else etag

@@ -64,7 +64,7 @@ def facts_table(rows: Sequence[tuple[str, str]], pending: dict[str, str] | None 
 class AspectTable(DataTable[str | Text]):
     """Aspects and their variables; row keys ``aspect`` and ``aspect/variable``."""
 
-    BINDING_GROUP_TITLE = "Aspects"  # type: ignore[misc]
+    BINDING_GROUP_TITLE = "Aspects"
 
     @dataclass
     class ChartRequested(Message):

@@ -72,7 +72,7 @@ def asset_label(asset: Asset, tenant: str | None) -> Text:
 class AssetTree(Tree[NodeData]):
     """The asset hierarchy, loaded page by page on expand."""
 
-    BINDING_GROUP_TITLE = "Asset tree"  # type: ignore[misc]
+    BINDING_GROUP_TITLE = "Asset tree"
     BINDINGS = [
         Binding(
             "L",

@@ -38,7 +38,7 @@ def _type_label(item: TypeItem) -> Text:
 class TypesTree(Tree[TypeItem | None]):
     """Asset types by inheritance, aspect types by category."""
 
-    BINDING_GROUP_TITLE = "Types"  # type: ignore[misc]
+    BINDING_GROUP_TITLE = "Types"
 
     @dataclass
     class TypeHighlighted(Message):
