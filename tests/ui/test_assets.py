@@ -594,6 +594,9 @@ async def test_not_connected_says_so_instead_of_a_tree(sim) -> None:
         await settled(app, pilot)
         screen = app.screen
         assert isinstance(screen, AssetsScreen)
-        assert screen.note_text.startswith("Not connected:") and "rejected the client id or secret" in screen.note_text
+        assert (
+            screen.note_text.startswith("Not connected:")
+            and "rejected the client id or secret" in screen.note_text
+        )
         assert not screen.asset_tree.display
         assert app.is_running

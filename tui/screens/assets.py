@@ -61,6 +61,7 @@ PAGE = 200  # children per tree page (the AM page size the docs recommend, refer
 RESULTS_PAGE = 50  # search hits per page
 TYPE_ASSETS = 50  # assets listed for a type
 ALL_PAGES_IN_FLIGHT = 8  # "load all": pages requested at once
+ADD_CHUNK = 500  # "load all": children added to the tree between two frames
 DETAIL_DELAY = 0.06  # s: the details wait this long for a moving cursor to settle
 RECENT = 20  # assets remembered for the palette
 WRITE_ACTIONS = frozenset({"create", "edit", "delete"})
@@ -391,9 +392,15 @@ class AssetsScreen(AreaScreen):
                 return
             if tree.by_id.get(parent_id) is not node:
                 return
-            for found, total in results:
-                tree.add_page(node, found, total)
-                await asyncio.sleep(0)  # let the screen draw between pages
+            # The tree lays all its lines out again after each addition: add a few pages at a time, and
+            # let the screen draw in between (harlequin's lazy tree does the same).
+            found = [a for page_assets, _t in results for a in page_assets]
+            for start in range(0, len(found), ADD_CHUNK):
+                final = start + ADD_CHUNK >= len(found)
+                tree.add_page(
+                    node, found[start : start + ADD_CHUNK], results[-1][1], pages=len(batch) if final else 0
+                )
+                await asyncio.sleep(0)
             next_page = batch[-1] + 1
 
     @on(AssetTree.AssetHighlighted)

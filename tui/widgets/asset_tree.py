@@ -13,7 +13,8 @@ tenant's prefix (dim), and marks for assets shared into the tenant (⇄, with th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
@@ -47,6 +48,8 @@ class NodeData:
     pages: int = 0  # pages of children loaded
     total: int | None = None  # children the service reported
     loading: bool = False
+    shown: int = 0  # asset children in the tree (kept here: counting 10 000 children per page is slow)
+    width: int = 0  # the label's width in cells, measured once
 
     @property
     def asset_id(self) -> str | None:
@@ -99,12 +102,33 @@ class AssetTree(Tree[NodeData]):
 
         asset: Asset | None
 
+    _batching = False  # class defaults: Tree.__init__ already lays out lines
+    _batch_changed = False
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("assets"), NodeData(Kind.NOTE), id=id)
         self.show_root = True
         self.guide_depth = 2
         self.tenant: str | None = None
         self.by_id: dict[str, TreeNode[NodeData]] = {}
+
+    # Tree.add marks the whole tree for a new layout after every node (a refresh each time: about 0.1 ms,
+    # a second for 10 000 children). While a page is added the layout is marked once, at the end.
+    def _invalidate(self) -> None:
+        if self._batching:
+            self._batch_changed = True
+            return
+        super()._invalidate()
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        self._batching, self._batch_changed = True, False
+        try:
+            yield
+        finally:
+            self._batching = False
+            if self._batch_changed:
+                super()._invalidate()
 
     # -- building ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
@@ -146,12 +170,15 @@ class AssetTree(Tree[NodeData]):
         self._drop(node, (Kind.MORE, Kind.ERROR, Kind.LOADING))
         by_id = self.by_id
         tenant = self.tenant
-        for asset in assets:
-            if asset.asset_id in by_id:
-                continue
-            child = node.add(asset_label(asset, tenant), NodeData(Kind.ASSET, asset), allow_expand=True)
-            by_id[asset.asset_id] = child
-            added.append(child)
+        with self._batch():
+            for asset in assets:
+                if asset.asset_id in by_id:
+                    continue
+                label = asset_label(asset, tenant)
+                child = node.add(label, NodeData(Kind.ASSET, asset, width=label.cell_len), allow_expand=True)
+                by_id[asset.asset_id] = child
+                added.append(child)
+        data.shown += len(added)
         data.loaded = True
         data.loading = False
         data.pages += pages
@@ -168,14 +195,17 @@ class AssetTree(Tree[NodeData]):
         existing = self.by_id.get(asset.asset_id)
         if existing is not None:
             return existing
-        more = [c for c in node.children if c.data is not None and c.data.kind is not Kind.ASSET]
+        more = _trailing(node)
+        label = asset_label(asset, self.tenant)
         child = node.add(
-            asset_label(asset, self.tenant),
-            NodeData(Kind.ASSET, asset),
+            label,
+            NodeData(Kind.ASSET, asset, width=label.cell_len),
             before=more[0] if more else None,
             allow_expand=True,
         )
         self.by_id[asset.asset_id] = child
+        if node.data is not None:
+            node.data.shown += 1
         node.allow_expand = True
         return child
 
@@ -195,8 +225,7 @@ class AssetTree(Tree[NodeData]):
         data = node.data
         if data is None or data.total is None:
             return
-        shown = sum(1 for c in node.children if c.data is not None and c.data.kind is Kind.ASSET)
-        remaining = data.total - shown
+        remaining = data.total - data.shown
         if remaining > 0:
             node.add_leaf(
                 Text.assemble(
@@ -208,8 +237,9 @@ class AssetTree(Tree[NodeData]):
             )
 
     def _drop(self, node: TreeNode[NodeData], kinds: Iterable[Kind]) -> None:
+        """Remove the node's loading/more/error leaves (they are always its last children)."""
         wanted = set(kinds)
-        for child in list(node.children):
+        for child in _trailing(node):
             if child.data is not None and child.data.kind in wanted:
                 child.remove()
 
@@ -218,8 +248,10 @@ class AssetTree(Tree[NodeData]):
         node = self.by_id.get(asset.asset_id)
         if node is None or node.data is None:
             return
+        label = asset_label(asset, self.tenant)
         node.data.asset = asset
-        node.set_label(asset_label(asset, self.tenant))
+        node.data.width = label.cell_len
+        node.set_label(label)
 
     def remove_asset(self, asset_id: str) -> TreeNode[NodeData] | None:
         """Take a deleted asset out; returns its parent node (for the cursor)."""
@@ -230,8 +262,10 @@ class AssetTree(Tree[NodeData]):
         for child_id in _asset_ids_below(node):
             self.by_id.pop(child_id, None)
         node.remove()
-        if parent.data is not None and parent.data.total is not None:
-            parent.data.total = max(0, parent.data.total - 1)
+        if parent.data is not None:
+            parent.data.shown = max(0, parent.data.shown - 1)
+            if parent.data.total is not None:
+                parent.data.total = max(0, parent.data.total - 1)
         return parent
 
     # -- state ---------------------------------------------------------------------------------------
@@ -281,7 +315,9 @@ class AssetTree(Tree[NodeData]):
     def get_label_width(self, node: TreeNode[NodeData]) -> int:
         # The default renders every label to measure it; the label's own width plus the toggle icon is
         # the same and keeps a 10 000-child node cheap to lay out.
-        return node._label.cell_len + (len(self.ICON_NODE) if node._allow_expand else 0)
+        data = node.data
+        width = data.width if data is not None and data.width else node._label.cell_len
+        return width + (len(self.ICON_NODE) if node._allow_expand else 0)
 
     # -- events --------------------------------------------------------------------------------------
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
@@ -314,9 +350,9 @@ class AssetTree(Tree[NodeData]):
     def _remaining(self, node: TreeNode[NodeData] | None) -> int:
         """Children of ``node`` the service reported but the tree does not show yet."""
         data = node.data if node is not None else None
-        if data is None or not data.loaded or data.total is None or node is None:
+        if data is None or not data.loaded or data.total is None:
             return 0
-        return data.total - sum(1 for c in node.children if c.data is not None and c.data.kind is Kind.ASSET)
+        return data.total - data.shown
 
     def action_load_all(self) -> None:
         """Every child of the node under the cursor; on a child of a node with more to load (or on its
@@ -329,11 +365,9 @@ class AssetTree(Tree[NodeData]):
         if node is None or node.data is None:
             return
         data = node.data
-        if data.loaded and data.total is not None:
-            shown = sum(1 for c in node.children if c.data is not None and c.data.kind is Kind.ASSET)
-            if shown >= data.total:
-                self.notify("Every child of this asset is loaded.", title="Assets")
-                return
+        if data.loaded and data.total is not None and data.shown >= data.total:
+            self.notify("Every child of this asset is loaded.", title="Assets")
+            return
         if not data.loaded and not data.loading:
             self.start_loading(node)  # marked first, so the expand below does not ask for page 0 again
             node.expand()
@@ -349,4 +383,18 @@ def _asset_ids_below(node: TreeNode[NodeData]) -> list[str]:
         if child.data is not None and child.data.asset is not None:
             found.append(child.data.asset.asset_id)
         found.extend(_asset_ids_below(child))
+    return found
+
+
+def _trailing(node: TreeNode[NodeData]) -> list[TreeNode[NodeData]]:
+    """The loading/more/error leaves at the end of a node's children (asset children come first)."""
+    children = node.children
+    found: list[TreeNode[NodeData]] = []
+    index = len(children) - 1
+    while index >= 0:
+        child = children[index]
+        if child.data is not None and child.data.kind is Kind.ASSET:
+            break
+        found.insert(0, child)
+        index -= 1
     return found
