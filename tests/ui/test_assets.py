@@ -499,8 +499,10 @@ async def test_create_a_child_from_a_type_and_delete_it_with_a_typed_confirmatio
         await pilot.pause()
         assert app.screen is dialog
         assert "must be a number" in text_of(dialog.query_one("#form-error"))
-        dialog.query_one("#var-1", Input).value = "150"
-        await pilot.click("#ok")
+        field = dialog.query_one("#var-1", Input)
+        field.value = "150"
+        field.focus()
+        await pilot.press("enter")  # Enter in any field submits the form
         await settled(app, pilot)
         tree = screen.asset_tree
         created = tree.cursor_asset
