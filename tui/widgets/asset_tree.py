@@ -6,9 +6,9 @@ loaded yet adds a dim "loading…" leaf and posts ``AssetTree.LoadRequested``; t
 a "load more (N remaining)" leaf: Enter on it asks for the next page, ``L`` for all the rest. A page that
 failed leaves a "could not load" leaf that retries on Enter. Moving the cursor posts ``AssetHighlighted``.
 
-Labels are ``Text`` objects (an asset named ``[x]`` is not markup): the name, the type without the
-tenant's prefix (dim), and marks for assets shared into the tenant (⇄, with the owner tenant), shared out
-(⇆) and decommissioned (struck through, ✝).
+Labels are ``Text`` objects (an asset named ``[x]`` is not markup): the name, marks for assets shared
+into the tenant (⇄, with the owner tenant), shared out (⇆) and decommissioned (struck through, ✝), then
+the type without the tenant's prefix (dim), which a narrow pane cuts first.
 """
 
 from __future__ import annotations
@@ -64,11 +64,11 @@ def asset_label(asset: Asset, tenant: str | None) -> Text:
         label.append(" ✝ decommissioned", style="italic red")
     else:
         label.append(asset.name or asset.asset_id)
-    label.append(f"  {short_type(asset.type_id, tenant)}", style="dim")
     if asset.is_shared:
-        label.append(f"  ⇄ {asset.owner_tenant or 'shared'}", style="bold magenta")
+        label.append(f" ⇄ {asset.owner_tenant or 'shared'}", style="bold magenta")
     elif asset.is_sharer:
-        label.append("  ⇆ shared", style="cyan")
+        label.append(" ⇆ shared", style="cyan")
+    label.append(f"  {short_type(asset.type_id, tenant)}", style="dim")
     return label
 
 
