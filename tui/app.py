@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from tui.api.auth import skew_words
 from tui.api.client import ApiClient
 from tui.areas import AREA_BY_MODE, AREAS
 from tui.commands import ShellCommands
@@ -33,6 +34,7 @@ from tui.screens.base import AreaScreen
 from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import HelpScreen, help_sections
 from tui.services import Services
+from tui.widgets.colours import fit_ansi_palette
 
 # How often the app checks whether the access token needs renewing (the countdown ticks on its own).
 TOKEN_CHECK_SECONDS = 5.0
@@ -44,6 +46,7 @@ STYLE_SHEETS: list[str | PurePath] = [
     "tcss/dialogs.tcss",
     "tcss/keys.tcss",
     "tcss/assets.tcss",
+    "tcss/certificates.tcss",
 ]
 
 
@@ -150,6 +153,33 @@ class IhubApp(App[None]):
             return False
         return self.connection.phase is Phase.CONNECTED and self.connection.profile == name
 
+    def profile_removed(self, name: str) -> None:
+        """``name`` was deleted: if it was the active profile, drop its connection and go back to the default
+        profile (connecting it), or to no profile."""
+        if self.connection.profile != name and (self._profile is None or self._profile.name != name):
+            return
+        self.workers.cancel_group(self, "connection")
+        self._profile = None
+        self._set_state(ConnectionState())
+        self._drop_client()
+        try:
+            fallback = self.services.initial_profile_name(None)
+        except Exception as exc:  # a broken profiles file or variable: no profile, and say why
+            self.show_error(exc, title="Profiles")
+            return
+        if fallback is not None and fallback != name:
+            self._start_connect(fallback)
+
+    def _clock_skew_seen(self, skew: float) -> None:
+        self.notify(
+            f"{skew_words(skew)}. Token lifetimes are measured on this computer, so ihub keeps working; set "
+            "the clock right for certificates and other tools.",
+            title="Clock skew",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
+
     def show_error(self, error: BaseException | str, *, title: str = "Error") -> None:
         """A clean one-line error notification; never a traceback."""
         text = error if isinstance(error, str) else error_text(error)
@@ -187,7 +217,13 @@ class IhubApp(App[None]):
     # -- start and stop ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        fit_ansi_palette(self)  # 16 colours: yellow stays yellow, red stays red (tui/widgets/colours.py)
         self.set_interval(TOKEN_CHECK_SECONDS, self._check_token, name="token-check")
+        # A skewed local clock is told once (the services call this once per process, in the event loop).
+        self.services.on_clock_skew = self._clock_skew_seen
+        skew = self.services.pop_clock_skew_notice()
+        if skew is not None:
+            self._clock_skew_seen(skew)
         name = self._initial_profile()
         if name is None:
             self.switch_mode("keys")
@@ -363,6 +399,10 @@ class IhubApp(App[None]):
             self._set_state(_with_token(state, held.expires_at, tuple(held.scopes)))
         if held is None or not client.tokens.is_fresh(held):
             self._renew_token()
+
+    @work(group="close", exit_on_error=False, description="close connection")
+    async def _drop_client(self) -> None:
+        await self._close_client()
 
     async def _close_client(self) -> None:
         client, self._api = self._api, None

@@ -37,7 +37,8 @@ class Area:
 
                 return PlaceholderScreen(area)
             module, _, name = area.screen.partition(":")
-            return getattr(import_module(module), name)(area)  # type: ignore[no-any-return]
+            screen: Screen = getattr(import_module(module), name)(area)
+            return screen
 
         return build
 
@@ -71,9 +72,7 @@ AREAS: tuple[Area, ...] = (
         "4",
         "Certificates",
         "MQTT certificates: local CA, verification, agent certificates",
-        None,
-        "MQTT certificate management is not built yet (planned: a local CA, its upload and verification, "
-        "and agent device certificates for MindConnect MQTT).",
+        "tui.screens.certificates:CertificatesScreen",
     ),
 )
 

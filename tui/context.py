@@ -72,6 +72,10 @@ class IhubContext(Protocol):
     async def activate_profile(self, name: str) -> bool:
         """Make ``name`` the active profile and connect; True once connected (errors are shown)."""
 
+    def profile_removed(self, name: str) -> None:
+        """The profile ``name`` was deleted; if it was the active one, its connection ends and the app goes
+        back to the default profile (connecting it) or to no profile."""
+
     async def read_secret(self, profile: Profile) -> Secret:
         """The profile's client secret, asking for the vault passphrase in a dialog when needed.
 

@@ -1,14 +1,15 @@
 """What the app, the screens and the CLI need from the world: profiles, secrets, paths and a way to connect.
 
 No Textual here. ``Services.default()`` is the real machine; ``Services.for_demo()`` is the embedded
-simulator with a profile and a secret that live only in memory: the demo never touches the keyring, the
-saved profiles or the vault.
+simulator with a profile and a secret that live only in memory and a data folder that is deleted at exit:
+the demo never touches the keyring, the saved profiles, the vault or the real data folder.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     import httpx
 
     from tui.api.client import ApiClient
+    from tui.pki.keystore import CaKeyStore
 
 __all__ = ["DEMO_PROFILE", "Connection", "ServiceError", "Services", "SessionSecretStore", "Unlock"]
 
@@ -83,6 +85,11 @@ class Services:
     on_clock_skew: Callable[[float], None] | None = None
     # The latest skew measured by any client of these services (None: not measured yet).
     clock_skew: float | None = field(default=None, init=False)
+    # The data folder is thrown away at exit (the demo): a secret store that forgets at exit may then hold
+    # the passphrase of the CA keys kept there, since those keys go with it (``ca_key_store``).
+    throwaway_data: bool = False
+    # The demo's temporary folder (config, data, log, cache), deleted with these services or at exit.
+    _scratch: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _skew_notice: float | None = field(default=None, init=False, repr=False)
     _skew_noticed: bool = field(default=False, init=False, repr=False)
 
@@ -112,6 +119,10 @@ class Services:
 
         The profile store is in memory, the secret lives in this session only, and the environment's
         ``IHUB_*`` overrides are ignored, so the demo can never be pointed at a real tenant by accident.
+        Its folders are a temporary tree deleted at exit (unless ``paths`` is given): CA keys the demo keeps
+        (``ca_key_store``, passphrase in the session store) and files it writes never reach the real data
+        folder, where they could not be opened once the session's passphrase is gone. With ``paths`` given,
+        the session store is not trusted with CA keys (``throwaway_data`` stays false).
         """
         from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT
 
@@ -130,10 +141,14 @@ class Services:
             )
         )
         profiles.set_default(DEMO_PROFILE)
-        paths = paths or AppPaths.default()
+        scratch = None
+        if paths is None:
+            scratch = tempfile.TemporaryDirectory(prefix="ihub-demo-")
+            root = Path(scratch.name)
+            paths = AppPaths(root / "config", root / "data", root / "log", root / "cache")
         secrets = SessionSecretStore()
         secrets.set(DEMO_PROFILE, DEMO_CLIENT_SECRET, StoreKind.SESSION)
-        return cls(
+        services = cls(
             paths=paths,
             profiles=profiles,
             secrets=secrets,
@@ -141,7 +156,10 @@ class Services:
             transport_factory=transport_factory,
             demo=True,
             clock=clock,
+            throwaway_data=scratch is not None,
         )
+        services._scratch = scratch
+        return services
 
     # -- profiles ----------------------------------------------------------------------------------
 
@@ -212,6 +230,21 @@ class Services:
         if not unlocked:
             raise UnlockDeclined("the vault stays locked: no secret for this profile")
         return None
+
+    # -- CA keys -------------------------------------------------------------------------------------
+
+    def ca_key_store(self, tenant: str) -> CaKeyStore:
+        """The CA keys kept for ``tenant`` under ``paths.pki_dir``, encrypted with a passphrase kept in
+        ``secrets`` (``tui.config.ca_passphrase``; ``IHUB_CA_KEY_PASSPHRASE`` from ``environ`` wins). A
+        session-only store is accepted only when the data folder is thrown away too (the demo).
+        Raises ``KeyStoreError`` for a tenant that cannot be a folder name. Cheap: nothing is read yet."""
+        from tui.config.ca_passphrase import CaKeyPassphrase
+        from tui.pki.keystore import CaKeyStore
+
+        source = CaKeyPassphrase(
+            self.secrets, tenant, environ=self.environ, allow_session=self.throwaway_data
+        )
+        return CaKeyStore.for_tenant(self.paths.pki_dir, tenant, source)
 
     # -- connecting --------------------------------------------------------------------------------
 

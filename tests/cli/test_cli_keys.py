@@ -141,7 +141,8 @@ def test_secret_is_never_taken_without_a_terminal_or_stdin_flag(sim_cli: Cli, pa
     assert sim_cli(*_add_args(), stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_ERROR
     assert "--secret-stdin" in sim_cli.err
     assert not paths.profiles_file.exists()
-    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO("")) == EXIT_ERROR
+    # An empty secret is bad input (exit 2), like every value the cleaning rule refuses.
+    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO("")) == EXIT_USAGE
     assert "empty" in sim_cli.err and not paths.profiles_file.exists()
 
 
@@ -305,7 +306,7 @@ def test_secret_stdin_with_an_invisible_character_is_refused_and_nothing_is_save
     sim_cli: Cli, paths: AppPaths, memory_keyring: InMemoryKeyring
 ) -> None:
     secret = "FAKE-secret-0123456789abc"
-    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(secret + "\u200b\n")) == EXIT_ERROR
+    assert sim_cli(*_add_args(), "--secret-stdin", stdin=io.StringIO(secret + "\u200b\n")) == EXIT_USAGE
     assert (
         "ihub keys: the client secret contains an invisible character, U+200B, at position 26" in sim_cli.err
     )
@@ -318,3 +319,123 @@ def test_plain_http_gateway_off_loopback_is_refused(sim_cli: Cli, paths: AppPath
     args = _add_args("clear", "http://10.0.0.5:8080")
     assert sim_cli(*args, "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_USAGE
     assert "plain HTTP" in sim_cli.err and not paths.profiles_file.exists()
+
+
+# -- issue 14: binding keys from standard input, every label set; issue 7: cleaning, warnings ------------
+SIM_TOKEN_URL = f"{GATEWAY}/oauth/token"
+ID, SECRET = DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+BINDING_KEY_TEXTS = {
+    "pop-up": f"TokenURL: {SIM_TOKEN_URL}\nclientID: {ID}\nclientSecret: {SECRET}\n",
+    "pop-up, reversed, tabs": f"clientSecret\t{SECRET}\nclientID\t{ID}\nTokenURL\t{SIM_TOKEN_URL}",
+    "e-mail words": f"Token URL: {SIM_TOKEN_URL}\nClient ID: {ID}\nClient Secret: {SECRET}",
+    "App Service, tabs": f"Access Key:\t{ID}\nSecret Key:\t{SECRET}\nToken URL:\t{SIM_TOKEN_URL}",
+    "App Service, reversed, '='": f"token url = {SIM_TOKEN_URL}\nsecret key = {SECRET}\naccess key = {ID}",
+    "welcome e-mail": (
+        "Hello,\nyour tenant is ready; these are the credentials of your application:\n\n"
+        f"Token URL: {SIM_TOKEN_URL}\nClient ID: {DEMO_CLIENT_ID}\nClient Secret: {DEMO_CLIENT_SECRET}\n\n"
+        "Regards, the team\n"
+    ),
+    "byte-order mark, CRLF": (
+        f"\ufeffTokenURL: {SIM_TOKEN_URL}\r\nclientID: {ID}\r\nclientSecret: {SECRET}\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("text", list(BINDING_KEY_TEXTS.values()), ids=list(BINDING_KEY_TEXTS))
+def test_add_reads_binding_keys_from_stdin(
+    sim_cli: Cli, paths: AppPaths, memory_keyring: InMemoryKeyring, text: str
+) -> None:
+    code = sim_cli("add", "sim", "--gateway", GATEWAY, "--binding-keys-stdin", stdin=io.StringIO(text))
+    assert code == EXIT_OK, sim_cli.err
+    profile = ProfileStore(paths.profiles_file).get("sim")
+    assert profile.token_url == SIM_TOKEN_URL and profile.client_id == DEMO_CLIENT_ID
+    assert profile.tenant == "demo"
+    assert memory_keyring.store[("ihub:sim", "client_secret")] == DEMO_CLIENT_SECRET
+    assert DEMO_CLIENT_SECRET not in sim_cli.out + sim_cli.err
+    assert sim_cli("test", "sim") == EXIT_OK, sim_cli.out
+
+
+def test_two_app_service_keys_derive_the_token_url_and_say_so(
+    sim_cli: Cli, paths: AppPaths, memory_keyring: InMemoryKeyring
+) -> None:
+    text = f"Access Key: {DEMO_CLIENT_ID}\nSecret Key: {DEMO_CLIENT_SECRET}\n"
+    assert (
+        sim_cli("add", "plant", "--gateway", "eu1", "--binding-keys-stdin", stdin=io.StringIO(text))
+        == EXIT_OK
+    )
+    derived = "https://demo.piam.eu1.mindsphere.io/oauth/token"
+    assert ProfileStore(paths.profiles_file).get("plant").token_url == derived
+    assert (
+        f"warning: the binding keys hold no token URL; using {derived}, derived for region eu1" in sim_cli.err
+    )
+    assert "--token-url" in sim_cli.err
+    # With the Token URL of the welcome e-mail given, nothing is derived.
+    other = "https://demo.piam.eu1.mindsphere.io/oauth/token2"
+    args = ["add", "plant2", "--gateway", "eu1", "--token-url", other, "--binding-keys-stdin"]
+    assert sim_cli(*args, stdin=io.StringIO(text)) == EXIT_OK
+    assert ProfileStore(paths.profiles_file).get("plant2").token_url == other and "derived" not in sim_cli.err
+
+
+def test_binding_keys_that_contradict_the_options_are_refused(sim_cli: Cli, paths: AppPaths) -> None:
+    text = BINDING_KEY_TEXTS["pop-up"]
+    args = ["add", "sim", "--gateway", GATEWAY, "--binding-keys-stdin"]
+    assert sim_cli(*args, "--client-id", "demo-other-1.0.0-x", stdin=io.StringIO(text)) == EXIT_USAGE
+    assert "differs from the client id in the binding keys" in sim_cli.err
+    assert sim_cli(*args, "--token-url", f"{GATEWAY}/other/token", stdin=io.StringIO(text)) == EXIT_USAGE
+    assert "differs from the token URL in the binding keys" in sim_cli.err
+    assert sim_cli(*args, "--client-id", DEMO_CLIENT_ID, stdin=io.StringIO(text)) == EXIT_OK  # the same: fine
+    # --secret-stdin and --binding-keys-stdin both read standard input: one of them only.
+    with pytest.raises(SystemExit):
+        sim_cli(*args, "--secret-stdin", stdin=io.StringIO(text))
+
+
+def test_binding_keys_with_an_invisible_character_save_nothing(
+    sim_cli: Cli, paths: AppPaths, memory_keyring: InMemoryKeyring
+) -> None:
+    text = BINDING_KEY_TEXTS["pop-up"].replace(DEMO_CLIENT_SECRET, DEMO_CLIENT_SECRET + "\u200b")
+    args = ["add", "sim", "--gateway", GATEWAY, "--binding-keys-stdin"]
+    assert sim_cli(*args, stdin=io.StringIO(text)) == EXIT_USAGE
+    assert "the client secret contains an invisible character, U+200B, at position 26" in sim_cli.err
+    assert "nothing was saved" in sim_cli.err
+    assert sim_cli(*args, stdin=io.StringIO("just some words\n")) == EXIT_USAGE
+    assert "expected the three binding keys" in sim_cli.err
+    assert not paths.profiles_file.exists() and memory_keyring.store == {}
+
+
+def test_without_a_client_id_or_binding_keys_add_says_what_to_give(sim_cli: Cli, paths: AppPaths) -> None:
+    assert sim_cli("add", "sim", "--gateway", GATEWAY, "--secret-stdin", stdin=io.StringIO("x")) == EXIT_USAGE
+    assert "--client-id" in sim_cli.err and "--binding-keys-stdin" in sim_cli.err
+    assert not paths.profiles_file.exists()
+
+
+def test_hidden_prompt_goes_through_the_cleaning_rule(
+    sim_cli: Cli, paths: AppPaths, memory_keyring: InMemoryKeyring
+) -> None:
+    secret = "FAKE-secret-0123456789abc"
+    assert sim_cli(*_add_args(), stdin=TtyInput(""), prompt=lambda _: secret + "\u200b") == EXIT_USAGE
+    assert "U+200B, at position 26" in sim_cli.err and memory_keyring.store == {}
+    assert sim_cli(*_add_args(), stdin=TtyInput(""), prompt=lambda _: "short") == EXIT_USAGE
+    assert "too short" in sim_cli.err and not paths.profiles_file.exists()
+    assert sim_cli(*_add_args(), stdin=TtyInput(""), prompt=lambda _: f"\ufeff{secret} ") == EXIT_OK
+    assert memory_keyring.store[("ihub:sim", "client_secret")] == secret
+
+
+@pytest.mark.parametrize(
+    ("gateway", "warning"),
+    [("eu9", "'eu9' is not a known Insights Hub region"), ("notaurl", "has no dot")],
+)
+def test_doubtful_gateways_are_saved_with_a_warning(
+    sim_cli: Cli, paths: AppPaths, gateway: str, warning: str
+) -> None:
+    args = _add_args("doubt", gateway, token_url="https://demo.piam.eu1.mindsphere.io/oauth/token")
+    assert sim_cli(*args, "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_OK
+    assert "ihub keys: warning: " in sim_cli.err and warning in sim_cli.err
+    assert "doubt" in ProfileStore(paths.profiles_file).names()
+
+
+def test_errors_are_plain_words(sim_cli: Cli) -> None:
+    assert sim_cli("remove", "nope") == EXIT_NOT_FOUND
+    assert sim_cli.err == "ihub keys: no profile named 'nope'\n"
+    args = _add_args("bad", GATEWAY, token_url="ht!tp://::not a url")
+    assert sim_cli(*args, "--secret-stdin", stdin=io.StringIO(DEMO_CLIENT_SECRET)) == EXIT_USAGE
+    assert "not a valid URL" in sim_cli.err and "Error" not in sim_cli.err and "://)" not in sim_cli.err

@@ -21,8 +21,10 @@ from tui.cli.common import (
     open_api,
     print_rows,
 )
+from tui.config.inputs import InputError
 from tui.config.paths import AppPaths
 from tui.config.profiles import Profile, ProfileError, ProfileStore
+from tui.config.secrets import SecretValueError
 from tui.services import Services, SessionSecretStore
 
 ROWS = [
@@ -79,6 +81,8 @@ def test_table_aligns_columns_under_a_header() -> None:
         (ForbiddenError("no permission", status=403), EXIT_REFUSED),
         (ServerError("boom", status=500), EXIT_ERROR),
         (ProfileError("the gateway URL is not valid"), EXIT_USAGE),
+        (InputError("the client secret contains an invisible character, U+200B, at position 3"), EXIT_USAGE),
+        (SecretValueError("the client secret is too short"), EXIT_USAGE),
         (CommandError("declined", EXIT_REFUSED), EXIT_REFUSED),
         (RuntimeError("bug"), EXIT_ERROR),
     ],
@@ -132,3 +136,31 @@ async def test_without_dry_run_a_missing_secret_is_a_plain_error() -> None:
     with pytest.raises(SecretNotStored, match="no client secret stored for profile plant"):
         async with open_api(_services(), None):
             pass
+
+
+def test_a_command_error_prints_its_own_words() -> None:
+    from tui.cli.common import fail
+
+    err = io.StringIO()
+    assert fail("ihub x", CommandError("no profile named 'nope'", EXIT_NOT_FOUND), err) == EXIT_NOT_FOUND
+    assert err.getvalue() == "ihub x: no profile named 'nope'\n"  # not "unexpected error: ..."
+
+
+async def test_a_skewed_clock_is_said_once_on_stderr() -> None:
+    """Issue 7 §1: a command that connects says a large clock skew once, however many clients it opens."""
+    from tui.sim.app import create_app
+    from tui.sim.config import DEMO_CLIENT_SECRET, SimConfig
+    from tui.sim.transport import sim_transport
+
+    sim = create_app(SimConfig(clock=lambda: 1_750_000_000.0))
+    services = Services.for_demo(
+        transport_factory=lambda: sim_transport(sim), clock=lambda: 1_750_000_000.0 + 1800
+    )
+    assert services.secrets.get("demo").value == DEMO_CLIENT_SECRET  # type: ignore[union-attr]
+    err = io.StringIO()
+    for _ in range(3):
+        async with open_api(services, "demo", err=err) as session:
+            await session.api.assets.root()
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("ihub: note: the local clock is 30 min ahead of the server's")

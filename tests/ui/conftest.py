@@ -20,6 +20,14 @@ from tui.sim.config import DEMO_CLIENT_ID, SimConfig
 from tui.sim.transport import sim_transport
 
 
+@pytest.fixture(autouse=True)
+def true_colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app here draws for a true-colour terminal, whatever terminal runs the tests (a few styles
+    change with 16 colours: ``tui.widgets.colours``); the tests of those styles set the terminal
+    themselves."""
+    monkeypatch.setenv("COLORTERM", "truecolor")
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(FROZEN_TIME)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-UI_FREE = ("tui.api", "tui.config", "tui.pki", "tui.sim", "tui.flows")
+UI_FREE = ("tui.api", "tui.config", "tui.pki", "tui.sim", "tui.flows", "tui.proxy")
 # Single UI-free modules outside those packages (the UI and the CLI call them).
 UI_FREE_MODULES = ("tui.services", "tui.errors", "tui.context")
 
@@ -100,3 +100,13 @@ def test_flows_do_not_import_the_simulator() -> None:
     loaded = report["loaded"]
     assert isinstance(loaded, list)
     assert [m for m in loaded if m.startswith(("tui.sim", "tui.app", "tui.screens", "tui.widgets"))] == []
+
+
+def test_proxy_does_not_import_simulator_or_config() -> None:
+    """The proxy needs the API layer only (a Profile is passed in, never imported at run time)."""
+    modules = _modules("tui.proxy")
+    assert "tui.proxy.server" in modules
+    report = _import_in_subprocess(modules)
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    assert [m for m in loaded if m.startswith(("tui.sim", "tui.config", "textual"))] == []

@@ -435,4 +435,5 @@ def _decode(response: httpx.Response, type_: type[T], what: str) -> T:
 def require_etag(asset: Asset) -> Etag:
     if asset.etag is None:
         raise ResponseFormatError(f"asset {asset.asset_id} has no etag")
-    return asset.etag
+    etag = asset.etag
+    return int(etag) if isinstance(etag, float) else etag

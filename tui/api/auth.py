@@ -384,10 +384,10 @@ class TokenProvider:
                     method="POST",
                     url=url,
                 ) from None
-        err = self._token_error(response)
+        refusal = self._token_error(response)
         if status == 429 or status in (500, 502, 503, 504):
-            raise _Retry(err, err.retry_after)
-        raise err
+            raise _Retry(refusal, refusal.retry_after)
+        raise refusal
 
     def _token_error(self, response: httpx.Response) -> ApiError:
         status = response.status_code

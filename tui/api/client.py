@@ -271,9 +271,9 @@ class ApiClient:
                     method=method,
                     url=response.request.url,
                 )
-            err = error_from_response(response, method=method, now=self._clock())
-            log.info("%s %s -> %d: %s", method, _log_path(path, clean_params), status, err)
-            raise err
+            refusal = error_from_response(response, method=method, now=self._clock())
+            log.info("%s %s -> %d: %s", method, _log_path(path, clean_params), status, refusal)
+            raise refusal
 
     def _url_for(self, path: str) -> str:
         if path.startswith(("http://", "https://")):

@@ -225,7 +225,8 @@ def _raw_proxy_for(url: httpx.URL, environ: Mapping[str, str]) -> str | None:
     if not proxy:
         return None
     no_proxy = lower.get("no_proxy", "")
-    if no_proxy and urllib.request.proxy_bypass_environment(url.host, {"no": no_proxy}):
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+    if no_proxy and bypass(url.host, {"no": no_proxy}):
         return None
     if no_proxy.strip() == "*":
         return None

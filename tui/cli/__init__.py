@@ -51,11 +51,27 @@ GROUPS: tuple[Group, ...] = (
         "change or delete assets with etag checks. Every command takes -o table|json|csv and --dry-run.",
     ),
     Group(
+        "certs",
+        "certs",
+        "MindConnect MQTT certificates: CA registration, agent and device certificates",
+        "MindConnect MQTT certificates: register a CA with proof of possession in one action, lint and "
+        "inspect certificate files, create agent certificates, issue device certificates from a local CA. "
+        "Private keys are written with mode 0600 and never printed.",
+    ),
+    Group(
         "demo",
         "demo",
         "open the app against the embedded simulator (fake data, nothing is saved)",
         "Start the simulator on a free loopback port and open the app on its demo profile. The demo uses "
         "no saved profile, no keyring and no vault.",
+    ),
+    Group(
+        "proxy",
+        "proxy",
+        "serve the API on 127.0.0.1 with the profile's token, behind an access key",
+        "A local API reverse proxy for scripts, notebooks and web pages: /api/... on 127.0.0.1 is forwarded "
+        "to the profile's gateway with its token. Clients send the printed access key; the token and the "
+        "secret never leave ihub.",
     ),
     Group(
         "sim",

@@ -30,6 +30,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 if TYPE_CHECKING:
@@ -79,8 +80,8 @@ def exit_code_for(error: BaseException) -> int:
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     from tui.api.errors import ApiError, ForbiddenError, NotFoundError
-    from tui.config.profiles import ProfileError
-    from tui.config.secrets import NoSecureStoreError
+    from tui.config.inputs import InputError
+    from tui.config.secrets import NoSecureStoreError, SecretValueError
     from tui.errors import SecretNotStored
 
     if isinstance(error, NotFoundError):
@@ -89,19 +90,28 @@ def exit_code_for(error: BaseException) -> int:
         return EXIT_REFUSED
     if isinstance(error, NoSecureStoreError):
         return EXIT_NO_STORE
-    if isinstance(error, ProfileError):
+    if isinstance(error, InputError | SecretValueError):  # bad input: a refused value, profile or secret
         return EXIT_USAGE
     if isinstance(error, SecretNotStored | ApiError):
         return EXIT_ERROR
     return EXIT_ERROR
 
 
-def fail(prog: str, error: BaseException, err: TextIO | None = None) -> int:
-    """Print ``prog: <one line>`` on standard error and return the exit code for ``error``."""
+def error_line(error: BaseException) -> str:
+    """The line a command prints for ``error``: a ``CommandError``'s own message (written for users; it
+    may span lines, e.g. a list of choices), else ``tui.errors.error_text``."""
+    if isinstance(error, CommandError):
+        return str(error)
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
     from tui.errors import error_text
 
-    text = "interrupted" if isinstance(error, KeyboardInterrupt) else error_text(error)
-    print(f"{prog}: {text}", file=err or sys.stderr)
+    return error_text(error)
+
+
+def fail(prog: str, error: BaseException, err: TextIO | None = None) -> int:
+    """Print ``prog: <one line>`` on standard error and return the exit code for ``error``."""
+    print(f"{prog}: {error_line(error)}", file=err or sys.stderr)
     return exit_code_for(error)
 
 
@@ -303,10 +313,16 @@ class Session:
 
 @asynccontextmanager
 async def open_api(
-    services: Services, profile: str | None = None, *, dry_run: bool = False, out: TextIO | None = None
+    services: Services,
+    profile: str | None = None,
+    *,
+    dry_run: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> AsyncIterator[Session]:
     """The API client of the selected profile (``--profile`` > ``IHUB_PROFILE`` > default > the only one,
-    with the ``IHUB_*`` overrides), closed on exit.
+    with the ``IHUB_*`` overrides), closed on exit. A skewed local clock seen on a token is said once on
+    ``err`` (standard error).
 
     With ``dry_run`` no secret is read and nothing is sent: every request is printed as a curl line on
     ``out`` (token as ``$TOKEN``) and answered with ``200 {}``; commands skip printing results then.
@@ -324,11 +340,24 @@ async def open_api(
         finally:
             await api.aclose()
         return
+    if services.on_clock_skew is None:
+        services.on_clock_skew = partial(_say_clock_skew, err or sys.stderr)
     connection = await services.open(profile, prompt_unlock(services))
     try:
         yield Session(connection.profile, connection.client)
     finally:
         await connection.client.aclose()
+
+
+def _say_clock_skew(err: TextIO, skew: float) -> None:
+    """A skewed local clock, said once per process on standard error (the services call this once)."""
+    from tui.api.auth import skew_words
+
+    print(
+        f"ihub: note: {skew_words(skew)}; token lifetimes are measured on this computer, so commands keep "
+        "working, but set the clock right for certificates and other tools",
+        file=err,
+    )
 
 
 def _dry_run_client(profile: Profile, out: TextIO) -> ApiClient:

@@ -26,20 +26,27 @@ from tui.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     CommandError,
+    error_line,
     exit_code_for,
     print_rows,
     prompt_unlock,
     run_async,
 )
+from tui.config.inputs import InputError, clean_secret, clean_value
 from tui.config.profiles import (
     ENV_CLIENT_SECRET,
     ENV_PROFILE,
     STYLES,
+    BindingKeys,
     Profile,
     ProfileError,
     apply_env_overrides,
+    parse_binding_keys,
     profile_from_fields,
+    profile_warnings,
+    region_of,
     select_profile_name,
+    validate_token_url,
 )
 from tui.config.secrets import (
     CHOICE_HELP,
@@ -51,6 +58,7 @@ from tui.config.secrets import (
     StoreKind,
     VaultPassphraseError,
 )
+from tui.errors import error_text
 
 if TYPE_CHECKING:
     from tui.config.profiles import ProfileStore
@@ -87,21 +95,41 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
         "add",
         help="add a profile; the secret is asked (hidden) or read from stdin",
         description="Add a profile. The client secret is asked with a hidden prompt, or read from standard "
-        "input with --secret-stdin; it is never taken from an argument.",
+        "input with --secret-stdin; it is never taken from an argument. With --binding-keys-stdin the "
+        "binding keys as copied (TokenURL, clientID, clientSecret; or the App Service's Access Key and "
+        "Secret Key; or the welcome e-mail's block) are read from standard input instead.",
+        epilog="examples:\n"
+        "  ihub keys add plant --gateway eu1 --client-id acme-tool-1.0.0-1234 --secret-stdin < secret.txt\n"
+        "  ihub keys add plant --gateway eu1 --binding-keys-stdin < binding-keys.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add.add_argument("name", metavar="NAME")
     add.add_argument("--gateway", required=True, metavar="URL", help="gateway URL or region (eu1, eu2, ...)")
     add.add_argument(
         "--token-url", default="", metavar="URL", help="TokenURL (default: derived from gateway and tenant)"
     )
-    add.add_argument("--client-id", required=True, metavar="ID")
+    add.add_argument(
+        "--client-id",
+        default="",
+        metavar="ID",
+        help="clientID (the Access Key); required without binding keys",
+    )
     add.add_argument("--style", choices=STYLES, help="credential style (default: detected from the TokenURL)")
     add.add_argument("--tenant", default="", help="tenant (default: from a <tenant>-<app>-<version>-... id)")
     add.add_argument("--app-name", default="", help="app name (app credentials)")
     add.add_argument("--app-version", default="", help="app version (app credentials)")
     add.add_argument("--ca-bundle", default=None, metavar="PEM", help="extra CA certificates (PEM file)")
     add.add_argument("--read-only", action="store_true", help="refuse every change through this profile")
-    add.add_argument("--secret-stdin", action="store_true", help="read the client secret from standard input")
+    source = add.add_mutually_exclusive_group()
+    source.add_argument(
+        "--secret-stdin", action="store_true", help="read the client secret from standard input (one line)"
+    )
+    source.add_argument(
+        "--binding-keys-stdin",
+        action="store_true",
+        help="read the binding keys from standard input: client id, client secret and (if given) token URL, "
+        "with any of their labels",
+    )
     add.add_argument(
         "--store",
         choices=[k.value for k in StoreKind],
@@ -181,9 +209,7 @@ def run(
         runner.error("interrupted")
         return EXIT_INTERRUPTED
     except Exception as exc:  # every expected failure is typed; error_text words the rest plainly
-        from tui.errors import error_text
-
-        runner.error(error_text(exc))
+        runner.error(error_line(exc))
         return exit_code_for(exc)
 
 
@@ -330,12 +356,25 @@ class _Runner:
         }
 
     # -- add ----------------------------------------------------------------------------------------
+    def warn(self, text: str) -> None:
+        print(f"ihub keys: warning: {text}", file=self.err)
+
     def add(self, args: argparse.Namespace) -> int:
+        keys: BindingKeys | None = None
+        client_id, token_url = args.client_id, args.token_url
+        if args.binding_keys_stdin:
+            keys = self._read_binding_keys(args.gateway)
+            client_id, token_url = self._merge_binding_keys(keys, client_id, token_url)
+        elif not client_id.strip():
+            raise KeysCommandError(
+                "give the client id with --client-id, or pipe the binding keys with --binding-keys-stdin",
+                EXIT_USAGE,
+            )
         profile = profile_from_fields(
             args.name,
             args.gateway,
-            args.token_url,
-            args.client_id,
+            token_url,
+            client_id,
             style=args.style,
             tenant=args.tenant,
             app_name=args.app_name,
@@ -345,13 +384,18 @@ class _Runner:
         )
         if profile.name in self.profiles:
             raise KeysCommandError(f"a profile named {profile.name!r} already exists (remove it first)")
+        for warning in profile_warnings(profile):
+            self.warn(warning)
 
         kind = self._choose_store(args)
         secret = ""
         if kind is not StoreKind.ENV:
+            from_stdin = args.secret_stdin or args.binding_keys_stdin
             if kind is StoreKind.VAULT:
-                self._open_vault(new_ok=True, allow_prompt=not args.secret_stdin)
-            secret = self._read_secret(profile.name, args.secret_stdin)
+                self._open_vault(new_ok=True, allow_prompt=not from_stdin)
+            secret = (
+                keys.client_secret if keys is not None else self._read_secret(profile.name, args.secret_stdin)
+            )
 
         stored = self.secrets.set(profile.name, secret, kind)
         try:
@@ -428,21 +472,70 @@ class _Runner:
         secrets.unlock_vault(first)
 
     def _read_secret(self, name: str, from_stdin: bool) -> str:
+        """The client secret from standard input or the hidden prompt, through the one cleaning rule
+        (a leading BOM and surrounding whitespace dropped; an invisible character refused, naming it)."""
         if from_stdin:
             text = self.stdin.read()
-            secret = text.strip("\r\n")
-            if "\n" in secret or "\r" in secret:
-                raise KeysCommandError("standard input holds more than one line; give only the client secret")
-            secret = secret.strip()
+            if "\n" in text.strip("\r\n") or "\r" in text.strip("\r\n"):
+                raise KeysCommandError(
+                    "standard input holds more than one line; give only the client secret (or use "
+                    "--binding-keys-stdin for the binding keys)",
+                    EXIT_USAGE,
+                )
         elif self._interactive():
-            secret = self.prompt(f"Client secret for {name}: ").strip()
+            text = self.prompt(f"Client secret for {name}: ")
         else:
             raise KeysCommandError(
                 "standard input is not a terminal, so the secret cannot be asked: pipe it with --secret-stdin"
             )
-        if not secret:
-            raise KeysCommandError("the client secret is empty; nothing was saved")
-        return secret
+        try:
+            return clean_secret(text)
+        except InputError as exc:
+            raise KeysCommandError(f"{error_text(exc)}; nothing was saved", EXIT_USAGE) from None
+
+    def _read_binding_keys(self, gateway: str) -> BindingKeys:
+        """Binding keys from standard input, parsed as the app's paste area parses them."""
+        if self._interactive():
+            print(
+                "Paste the binding keys, then press Ctrl-D on a new line (to keep the secret off the screen, "
+                "pipe them from a file instead):",
+                file=self.err,
+            )
+        text = self.stdin.read()
+        try:
+            return parse_binding_keys(text, gateway=gateway)
+        except ProfileError as exc:
+            raise KeysCommandError(f"{error_text(exc)}; nothing was saved", EXIT_USAGE) from None
+
+    def _merge_binding_keys(self, keys: BindingKeys, client_id: str, token_url: str) -> tuple[str, str]:
+        """The client id and token URL to use: the binding keys', checked against the options given."""
+        if client_id.strip() and clean_value(client_id, "client id") != keys.client_id:
+            raise KeysCommandError(
+                f"--client-id {client_id.strip()!r} differs from the client id in the binding keys "
+                f"({keys.client_id!r}); give one of them",
+                EXIT_USAGE,
+            )
+        given = validate_token_url(token_url) if token_url.strip() else ""
+        if keys.token_url and not keys.token_url_derived:
+            if given and given != keys.token_url:
+                raise KeysCommandError(
+                    f"--token-url {given!r} differs from the token URL in the binding keys "
+                    f"({keys.token_url!r}); give one of them",
+                    EXIT_USAGE,
+                )
+            return keys.client_id, keys.token_url
+        if given:
+            return keys.client_id, given
+        if keys.token_url_derived:
+            region = region_of(keys.token_url)
+            self.warn(
+                f"the binding keys hold no token URL; using {keys.token_url}, derived"
+                + (f" for region {region}" if region else "")
+                + " from the client id. If the welcome e-mail names another Token URL, give it with "
+                "--token-url"
+            )
+            return keys.client_id, keys.token_url
+        return keys.client_id, ""
 
     # -- remove, use --------------------------------------------------------------------------------
     def remove(self, args: argparse.Namespace) -> int:

@@ -195,7 +195,7 @@ def _classify(backend: keyring.backend.KeyringBackend, environ: Mapping[str, str
                 return f"the chained backends include {type(member).__name__} ({reason})"
         return None
     try:
-        priority = float(backend.priority)  # type: ignore[arg-type]
+        priority = float(backend.priority)
     except Exception as exc:  # noqa: BLE001 - a backend says it is not viable by raising here
         return f"{name} is not viable: {_first_line(exc)}"
     if priority < 1:
@@ -213,11 +213,11 @@ def _probe(environ: Mapping[str, str], box: dict[str, str]) -> KeyringStatus:
             return KeyringStatus(False, chosen, reason)
     else:
         backend = keyring.get_keyring()
-    name = type(backend).__name__
+    name: str = type(backend).__name__
     box["backend"] = name
-    reason = _classify(backend, environ)
-    if reason is not None:
-        return KeyringStatus(False, name, reason)
+    refusal = _classify(backend, environ)
+    if refusal is not None:
+        return KeyringStatus(False, name, refusal)
     try:
         backend.get_password(PROBE_SERVICE, PROBE_USERNAME)
     except keyring.errors.KeyringLocked:
@@ -405,11 +405,11 @@ class SecretStore:
             if kind is StoreKind.SESSION:
                 return Secret(self._session[name], StoreKind.SESSION)
             if kind is StoreKind.KEYRING:
-                value = self._keyring_call("read", lambda b: b.get_password(self._service(name), USERNAME))
-                return Secret(value, StoreKind.KEYRING) if value else None
+                found = self._keyring_call("read", lambda b: b.get_password(self._service(name), USERNAME))
+                return Secret(found, StoreKind.KEYRING) if found else None
             if kind is StoreKind.VAULT:
-                value = self._open_vault().get(name)
-                return Secret(value, StoreKind.VAULT) if value else None
+                found = self._open_vault().get(name)
+                return Secret(found, StoreKind.VAULT) if found else None
             return None
 
     def get_stored(self, name: str) -> Secret | None:

@@ -75,10 +75,40 @@ async def _prepare_assets(app: IhubApp, pilot: Pilot[None]) -> None:
     await settle(app)
 
 
+async def _prepare_certificates(app: IhubApp, pilot: Pilot[None]) -> None:
+    """One verified CA (its key kept here), one uploaded but not verified (its key elsewhere) and two agent
+    certificates, made through the simulator's API as an admin would; the verified CA's details shown."""
+    import datetime as dt
+
+    from tui.flows.certificates import create_agent_certificate, register_new_ca
+    from tui.pki import SubjectFields, create_ca
+
+    api = app.api
+    if api is None:
+        return
+    now = dt.datetime.fromtimestamp(app.services.clock(), dt.UTC)
+    subject = SubjectFields("Plant 7 MQTT CA", organization="ACME Industries", country="DE")
+    await register_new_ca(
+        api, subject, key_store=app.services.ca_key_store("demo"), key_type="ec256", now=now
+    )
+    elsewhere = create_ca(SubjectFields("Field Service CA", organization="ACME Industries"), "ec256", now=now)
+    await api.mqtt.upload_ca("Field Service CA", elsewhere.certificate_pem)
+    folder = app.services.paths.data_dir / "certificates"
+    for name, owner in (("press-line-4", "ops@acme.example"), ("paint-robot-2", None)):
+        await create_agent_certificate(api, name, out_dir=folder, owner=owner, now=now)
+    screen = app.screen
+    reload = getattr(screen, "reload", None)
+    if reload is not None:
+        reload()
+    await settle(app)
+    await pilot.pause()
+
+
 # Each area's own steps before its picture (after switching to it); an area without one is shown as is.
 PREPARE: dict[str, Callable[[IhubApp, Pilot[None]], Awaitable[None]]] = {
     "keys": _prepare_keys,
     "assets": _prepare_assets,
+    "certificates": _prepare_certificates,
 }
 
 

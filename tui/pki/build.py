@@ -108,7 +108,7 @@ def _days(days: int, what: str) -> int:
     return days
 
 
-def _hash_for(key: SigningKey) -> hashes.HashAlgorithm | None:
+def _hash_for(key: SigningKey) -> hashes.SHA256 | None:
     return None if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey) else hashes.SHA256()
 
 
@@ -200,7 +200,7 @@ def _authority_key_id(ca_certificate: x509.Certificate, ca_key: SigningKey) -> x
         ski = ca_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
     except (x509.ExtensionNotFound, ValueError):
-        return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())  # type: ignore[arg-type]
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
 
 
 # ------------------------------------------------------------------------------------- verification
@@ -362,7 +362,7 @@ def sign_csr(
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(ca_certificate.subject)
-        .public_key(public)  # type: ignore[arg-type]
+        .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(end)

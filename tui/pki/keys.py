@@ -128,7 +128,9 @@ def key_info(key: PrivateKey | PublicKey | Any) -> KeyInfo:
 
 
 def public_key_of(key: PrivateKey | PublicKey) -> PublicKey:
-    return key.public_key() if hasattr(key, "private_bytes") else key  # type: ignore[union-attr,return-value]
+    if hasattr(key, "private_bytes"):
+        return key.public_key()  # type: ignore[union-attr]
+    return key
 
 
 def spki_der(key: PrivateKey | PublicKey) -> bytes:

@@ -512,7 +512,7 @@ def load_private_key(
     unencrypted key is ignored."""
     if hasattr(data, "private_bytes") and hasattr(data, "public_key"):
         return data  # type: ignore[return-value]
-    material = read_material(data, passphrase, what=what)  # type: ignore[arg-type]
+    material = read_material(data, passphrase, what=what)
     return _exactly_one(material.private_keys, "private key", material, what)
 
 

@@ -197,7 +197,7 @@ class VaultPassphraseDialog(ModalScreen[str | None]):
             self._check(passphrase)
         except VaultPassphraseError as exc:
             if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self._check_failed, str(exc) or "wrong passphrase")
+                self.app.call_from_thread(self._check_failed, error_text(exc) or "wrong vault passphrase")
             return
         except Exception as exc:  # any other vault problem: shown, the dialog stays
             if not get_current_worker().is_cancelled:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.areas import Area
-from tui.config.profiles import Profile, ProfileError, apply_env_overrides
+from tui.config.profiles import ENV_CLIENT_SECRET, Profile, ProfileError, apply_env_overrides
 from tui.config.secrets import (
     ENV_VAULT_PASSPHRASE,
     KeyringStatus,
@@ -55,7 +55,7 @@ class UserCancelled(Exception):
 class KeysScreen(AreaScreen):
     """Profiles, secrets and connection tests."""
 
-    BINDING_GROUP_TITLE = "Keys"  # type: ignore[misc]  # a title for the help screen
+    BINDING_GROUP_TITLE = "Keys"
     # Seconds a revealed secret stays visible (tests shorten it).
     reveal_seconds: ClassVar[float] = DEFAULT_REVEAL_SECONDS
 
@@ -135,8 +135,8 @@ class KeysScreen(AreaScreen):
             yield Static("Secrets: checking the OS keyring…", id="keys-backend", markup=False)
             yield ProfileTable(id="profiles")
             yield Static(
-                "No profiles yet. Press n to add one: paste the three lines of your tenant's binding keys "
-                "(TokenURL, clientID, clientSecret) into the form.",
+                "No profiles yet. Press n to add one and paste your tenant's binding keys into the form: "
+                "TokenURL, clientID and clientSecret, or the App Service's Access Key and Secret Key.",
                 id="keys-empty",
                 markup=False,
             )
@@ -372,6 +372,14 @@ class KeysScreen(AreaScreen):
         self.reload(select=name)
         self._load_backend()
         self.notify(message, title="Keys", severity="warning" if "without" in message else "information")
+        if result.warnings:
+            self.notify(
+                "\n".join(f"⚠ {warning}" for warning in result.warnings),
+                title=f"Check profile {name}",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
         if result.mode is FormMode.EDIT and result.original_name == self._active_name():
             # The active connection was made with the old settings: connect again.
             await self.ctx.activate_profile(name)
@@ -397,13 +405,21 @@ class KeysScreen(AreaScreen):
             return stored
         raise UserCancelled
 
+    async def _headless_kinds(self) -> tuple[StoreKind, ...]:
+        """The stores a user may choose when the keyring is not usable: only those ``set`` will use here."""
+        kinds = await self._in_thread(self.services.secrets.available_kinds)
+        return tuple(kind for kind in kinds if kind is not StoreKind.KEYRING)
+
     async def _ask_store(self, name: str | None) -> StoreKind:
         """Show the SecretStoreDialog and remember the choice on this machine."""
         secrets = self.services.secrets
         status = await self._in_thread(secrets.keyring_status)
         vault_exists = await self._in_thread(lambda: secrets.vault_exists)
+        kinds = await self._headless_kinds()
         kind = await self.app.push_screen_wait(
-            SecretStoreDialog(status, profile=name, vault_exists=vault_exists, current=self.backend_choice)
+            SecretStoreDialog(
+                status, profile=name, vault_exists=vault_exists, current=self.backend_choice, kinds=kinds
+            )
         )
         if kind is None:
             raise UserCancelled
@@ -471,6 +487,8 @@ class KeysScreen(AreaScreen):
             self._error(exc, title="Profile not deleted")
             return
         self.rows.pop(name, None)
+        # The header and the connection must not keep showing a profile that no longer exists.
+        self.ctx.profile_removed(name)
         try:
             await self._in_thread(self.services.secrets.delete, name, description="delete secret")
         except (SecretStoreError, OSError) as exc:
@@ -517,15 +535,34 @@ class KeysScreen(AreaScreen):
 
     @work(exclusive=True, group="keys-save", exit_on_error=False, description="choose secret store")
     async def _choose_store(self) -> None:
-        status = await self._in_thread(self.services.secrets.keyring_status)
+        secrets = self.services.secrets
+        status = await self._in_thread(secrets.keyring_status)
         if status.usable:
             self.notify(f"Client secrets go to the OS keyring ({status.backend}).", title="Secret store")
             return
+        kinds = await self._headless_kinds()
+        if len(kinds) == 1:  # nothing to choose (the demo: this session only)
+            if self.services.demo:
+                text = f"The demo keeps client secrets {KIND_WORDS[kinds[0]]}: there is nothing to choose."
+            else:
+                text = f"Client secrets are kept {KIND_WORDS[kinds[0]]}: no other store works here."
+            self.notify(text, title="Secret store")
+            return
         try:
-            kind = await self._ask_store(None)
+            await self._ask_store(None)
         except UserCancelled:
             return
-        self.notify(f"New client secrets will be kept {KIND_WORDS[kind]}.", title="Secret store")
+        # Say what the next save will really do, not what was picked.
+        kind = await self._in_thread(secrets.default_kind)
+        if kind is None:
+            self.notify("Saving a client secret will ask where to keep it.", title="Secret store")
+        elif kind is StoreKind.ENV:
+            self.notify(
+                f"New client secrets are not stored: ihub reads them from {ENV_CLIENT_SECRET}.",
+                title="Secret store",
+            )
+        else:
+            self.notify(f"New client secrets will be kept {KIND_WORDS[kind]}.", title="Secret store")
 
     # -- reveal / copy the secret ----------------------------------------------------------------------
     def action_reveal(self) -> None:
@@ -587,7 +624,9 @@ class KeysScreen(AreaScreen):
             )
             return
         except (SecretStoreError, OSError) as exc:
-            report.report = Report(profile.name, False, cause=f"the client secret could not be read: {exc}")
+            report.report = Report(
+                profile.name, False, cause=f"the client secret could not be read: {error_text(exc)}"
+            )
             return
         if secret is None:
             report.report = Report(

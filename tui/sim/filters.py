@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -151,7 +152,7 @@ def _field_predicate(getter: Getter, cond: Any) -> Predicate:
             raise _bad(f"Unsupported filter operator '{op}'")
         if op == "not":
             inner = _field_predicate(getter, arg)
-            parts.append(lambda r, inner=inner: not inner(r))
+            parts.append(_negation(inner))
         elif op in ("or", "and"):
             branches = (
                 arg
@@ -164,12 +165,12 @@ def _field_predicate(getter: Getter, cond: Any) -> Predicate:
                 raise _bad(f"'{op}' inside a field expects a list of conditions")
             preds = [_field_predicate(getter, branch) for branch in branches]
             if op == "or":
-                parts.append(lambda r, preds=preds: any(p(r) for p in preds))
+                parts.append(_any_of(preds))
             else:
-                parts.append(lambda r, preds=preds: all(p(r) for p in preds))
+                parts.append(_all_of(preds))
         else:
             test = _value_test(op, arg)
-            parts.append(lambda r, test=test: any(test(v) for v in _values(getter, r)))
+            parts.append(_any_value(getter, test))
     if len(parts) == 1:
         return parts[0]
     return lambda r: all(p(r) for p in parts)
@@ -177,6 +178,26 @@ def _field_predicate(getter: Getter, cond: Any) -> Predicate:
 
 def _always(_record: Any) -> bool:
     return True
+
+
+def _negation(inner: Predicate) -> Predicate:
+    return lambda r: not inner(r)
+
+
+def _any_of(preds: list[Predicate]) -> Predicate:
+    return lambda r: any(p(r) for p in preds)
+
+
+def _all_of(preds: list[Predicate]) -> Predicate:
+    return lambda r: all(p(r) for p in preds)
+
+
+def _any_value(getter: Getter, test: Callable[[Any], bool]) -> Predicate:
+    return lambda r: any(test(v) for v in _values(getter, r))
+
+
+def _sort_of(key_of: Callable[[Any, str], Any], field: str, record: Any) -> Any:
+    return _sort_key(key_of(record, field))
 
 
 def _expr_predicate(expr: Any, fields: dict[str, Getter]) -> Predicate:
@@ -188,7 +209,7 @@ def _expr_predicate(expr: Any, fields: dict[str, Getter]) -> Predicate:
         if key == "and":
             if isinstance(value, list):
                 preds = [_expr_predicate(item, fields) for item in value]
-                parts.append(lambda r, preds=preds: all(p(r) for p in preds))
+                parts.append(_all_of(preds))
             else:
                 parts.append(_expr_predicate(value, fields))
         elif key == "or":
@@ -200,10 +221,10 @@ def _expr_predicate(expr: Any, fields: dict[str, Getter]) -> Predicate:
                 raise _bad("'or' expects an object or a list")
             if not preds:
                 raise _bad("'or' needs at least one condition")
-            parts.append(lambda r, preds=preds: any(p(r) for p in preds))
+            parts.append(_any_of(preds))
         elif key == "not":
             inner = _expr_predicate(value, fields)
-            parts.append(lambda r, inner=inner: not inner(r))
+            parts.append(_negation(inner))
         elif key in fields:
             parts.append(_field_predicate(fields[key], value))
         # Any other field is ignored (reference 2.3).
@@ -350,7 +371,7 @@ def sort_records(
     """Stable multi-key sort; ``None`` sorts first ascending."""
     result = list(records)
     for field, descending in reversed(specs):
-        result.sort(key=lambda r, f=field: _sort_key(key_of(r, f)), reverse=descending)
+        result.sort(key=partial(_sort_of, key_of, field), reverse=descending)
     return result
 
 

@@ -166,7 +166,7 @@ def serve_forever(
     ``serve_forever(config, port)`` (an int in second place) is accepted too.
     """
     if isinstance(host, int):
-        host, port = "127.0.0.1", host
+        port, host = host, "127.0.0.1"
     config = config or SimConfig()
     server = SimServer(config, host, port)
     server.start()

@@ -5,6 +5,7 @@ which made switching areas take 0.2-0.3 s on a 2-core machine; this bar is one w
 of text. It shows the focused widget's and the screen's keys first, the area keys as one ``1-4`` item,
 and always keeps ``^p Palette``, ``? Help`` and ``q Quit`` at the right end, however narrow the terminal:
 what does not fit in the middle is replaced by ``…`` (``?`` lists every key). A click on an item runs it.
+On a 16-colour terminal the key letters are drawn in cyan, since the theme's accent would round to red.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
+
+from tui.widgets.colours import few_colours
 
 # Actions always shown at the right end, in this order.
 PINNED = ("command_palette", "help", "quit")
@@ -56,6 +59,10 @@ class KeyBar(Widget):
         text-style: bold;
         color: $footer-key-foreground;
     }
+    /* 16 colours: the accent would round to bright red, the colour of errors. */
+    KeyBar.-few-colours > .keybar--key {
+        color: ansi_bright_cyan;
+    }
     KeyBar > .keybar--disabled {
         color: $text-disabled;
     }
@@ -70,6 +77,7 @@ class KeyBar(Widget):
         self._spans: list[tuple[int, int, KeyItem]] = []
 
     def on_mount(self) -> None:
+        self.set_class(few_colours(self.app), "-few-colours")
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
     def _bindings_changed(self, screen: Screen) -> None:
@@ -105,8 +113,8 @@ class KeyBar(Widget):
         own = [item for item in middle if not isinstance(item.node, App)]
         app_level = [item for item in middle if isinstance(item.node, App)]
         if areas:
-            keys = sorted(self.app.get_key_display(b) for b, _n in areas)
-            first, last = keys[0], keys[-1]
+            area_keys = sorted(self.app.get_key_display(b) for b, _n in areas)
+            first, last = area_keys[0], area_keys[-1]
             app_level.insert(0, KeyItem(f"{first}-{last}", "Areas", areas[0][0].action, areas[0][1]))
         ordered_pins = [pinned[name] for name in PINNED if name in pinned]
         return own + app_level, ordered_pins

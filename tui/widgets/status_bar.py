@@ -1,4 +1,5 @@
-"""The one-line header every area shows: app, area, profile, tenant, connection state, token countdown."""
+"""The one-line header every area shows: app, area, an area's notice (e.g. certificates about to expire),
+profile, tenant, connection state, token countdown."""
 
 from __future__ import annotations
 
@@ -41,6 +42,15 @@ def describe_connection(state: ConnectionState, now: float) -> str:
     return " · ".join(parts)
 
 
+# Styles of an area's notice by level (``StatusBar.set_notice``).
+NOTICE_STYLE = {
+    "info": "bold",
+    "warning": "bold black on yellow",
+    "critical": "bold white on red",
+}
+# Cells a notice keeps even when the connection text must be shortened for it.
+NOTICE_MIN = 24
+
 _PHASE_STYLE = {
     Phase.NONE: "dim",
     Phase.CONNECTING: "bold yellow",
@@ -68,6 +78,9 @@ class StatusBar(Widget):
 
     state: reactive[ConnectionState] = reactive(ConnectionState, always_update=True)
     area: reactive[str] = reactive("")
+    # An area's one-line notice and its level (``info``, ``warning``, ``critical``); "" for none.
+    notice: reactive[str] = reactive("")
+    notice_level: reactive[str] = reactive("warning")
 
     def __init__(
         self,
@@ -104,6 +117,11 @@ class StatusBar(Widget):
     def _follow(self, state: ConnectionState) -> None:
         self.state = state
 
+    def set_notice(self, text: str | None, level: str = "warning") -> None:
+        """Show ``text`` next to the area's title (None or "" removes it); ``level`` picks the colour."""
+        self.notice_level = level if level in NOTICE_STYLE else "warning"
+        self.notice = text or ""
+
     @property
     def connection_text(self) -> str:
         """The connection part as plain text (what tests assert on)."""
@@ -117,8 +135,20 @@ class StatusBar(Widget):
             left.append(f" {self.area}", "bold")
         right = Text(self.connection_text + " ", style=_PHASE_STYLE[self.state.phase])
         width = self.size.width
+        if self.notice:
+            # The notice goes after the title; the connection text gives way to it down to NOTICE_MIN cells.
+            notice = Text(f" {self.notice} ", style=NOTICE_STYLE[self.notice_level])
+            room = width - left.cell_len - 1
+            keep = max(0, min(notice.cell_len, max(NOTICE_MIN, room - right.cell_len - 1), room))
+            if keep + 1 + right.cell_len > room:
+                rest = room - keep - 1
+                right = right[:0] if rest < 4 else right
+                right.truncate(max(0, rest), overflow="ellipsis")
+            notice.truncate(keep, overflow="ellipsis")
+            left.append(" ")
+            left.append_text(notice)
         gap = width - left.cell_len - right.cell_len
-        if gap < 1:
+        if gap < 1 and right.cell_len:
             right.truncate(max(0, width - left.cell_len - 2), overflow="ellipsis")
             gap = max(1, width - left.cell_len - right.cell_len)
         return Text.assemble(left, " " * gap, right, no_wrap=True, overflow="ellipsis")

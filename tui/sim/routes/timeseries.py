@@ -293,9 +293,9 @@ def _parse_records(raw: Any, aspect_type: AspectType) -> dict[int, dict[str, Any
             if key == "_time":
                 continue
             if key.endswith("_qc") and key[:-3] in variables and key not in variables:
-                var = variables[key[:-3]]
-                if not var.qualityCode:
-                    raise _bad(f"{where}: '{var.name}' has no quality code")
+                base = variables[key[:-3]]
+                if not base.qualityCode:
+                    raise _bad(f"{where}: '{base.name}' has no quality code")
                 if value is None:
                     continue
                 if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFFFFFF:
