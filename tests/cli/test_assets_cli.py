@@ -300,6 +300,21 @@ def test_create_update_delete_round_trip_with_etags(cli: Cli, sim) -> None:
     assert tenant(sim).assets[asset_id].deleted is not None
 
 
+def test_writes_print_the_asset_as_a_table_or_csv(cli: Cli, sim) -> None:
+    assert (
+        cli("create", "--parent", LINE, "--type", "demo.Motor", "--name", "Motor ER-1198", "-o", "csv") == 0
+    )
+    [row] = cli.csv()
+    assert row["name"] == "Motor ER-1198" and row["typeId"] == "demo.Motor" and row["parentId"] == LINE
+    assert row["path"] == "demo/Erlangen/Hall ER1/Line ER11"
+    assert cli("update", row["assetId"], "--external-id", "SN-9198") == EXIT_OK
+    facts = dict(
+        line.split(None, 1) for line in cli.out.splitlines() if line.startswith(("Etag", "External"))
+    )
+    assert facts["Etag"].strip() == "1" and "SN-9198" in facts["External"]
+    assert tenant(sim).assets[row["assetId"]].externalId == "SN-9198"
+
+
 def test_update_with_a_stale_etag_overwrites_nothing(cli: Cli, sim) -> None:
     assert cli("update", PUMP, "--description", "first") == EXIT_OK  # etag 0 -> 1
     assert cli("update", PUMP, "--description", "second", "--etag", "0") == EXIT_ERROR

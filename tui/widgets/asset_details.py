@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from tui.api.models import Aspect, Asset, AssetType, StaticValue
+from tui.api.models import Aspect, Asset, AssetType, StaticValue, VariableDefinition
 from tui.flows.assets import (
     AspectLatest,
     fact_rows,
@@ -61,6 +61,14 @@ def facts_table(rows: Sequence[tuple[str, str]], pending: dict[str, str] | None 
     return table
 
 
+def _kind(variable: VariableDefinition) -> Text:
+    """Data type and unit of a variable: ``DOUBLE mm/s``."""
+    text = Text(variable.data_type or "?", style="dim")
+    if variable.unit:
+        text.append(f" {variable.unit}", style="dim italic")
+    return text
+
+
 class AspectTable(DataTable[str | Text]):
     """Aspects and their variables; row keys ``aspect`` and ``aspect/variable``."""
 
@@ -78,7 +86,7 @@ class AspectTable(DataTable[str | Text]):
         ("value", "Latest value"),
         ("quality", "QC"),
         ("trend", "24 h"),
-        ("type", "Data type"),
+        ("type", "Type, unit"),
     )
     WIDE = 84  # a pane at least this wide draws one trend character per hour, a narrower one per 2 hours
 
@@ -126,7 +134,7 @@ class AspectTable(DataTable[str | Text]):
                             value,
                             quality,
                             "",
-                            Text(variable.data_type or "?", style="dim"),
+                            _kind(variable),
                         ],
                         f"{aspect.name}/{variable.name}",
                     )
