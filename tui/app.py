@@ -48,6 +48,7 @@ STYLE_SHEETS: list[str | PurePath] = [
     "tcss/app.tcss",
     "tcss/dialogs.tcss",
     "tcss/keys.tcss",
+    "tcss/assets.tcss",
     "tcss/certificates.tcss",
     "tcss/requests.tcss",
 ]

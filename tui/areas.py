@@ -56,9 +56,7 @@ AREAS: tuple[Area, ...] = (
         "2",
         "Assets",
         "The asset hierarchy: types, aspects, variables, latest values",
-        None,
-        "the asset hierarchy browser is not built yet (planned: Asset Management v3 tree, asset types, "
-        "aspects, variables, latest values).",
+        "tui.screens.assets:AssetsScreen",
     ),
     Area(
         "timeseries",

@@ -44,6 +44,13 @@ GROUPS: tuple[Group, ...] = (
         "encrypted vault or the environment) and are never printed.",
     ),
     Group(
+        "assets",
+        "assets",
+        "list, show, browse and change assets (Asset Management v3)",
+        "List, show and browse the asset hierarchy (latest values included), list types, and create, "
+        "change or delete assets with etag checks. Every command takes -o table|json|csv and --dry-run.",
+    ),
+    Group(
         "certs",
         "certs",
         "MindConnect MQTT certificates: CA registration, agent and device certificates",

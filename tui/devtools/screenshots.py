@@ -59,6 +59,22 @@ async def _prepare_keys(app: IhubApp, pilot: Pilot[None]) -> None:
     await settle(app)
 
 
+# The pump the Assets picture shows (the demo plant's Pump ER-1104, with its 1 Hz Vibration aspect).
+DEMO_PUMP = "ER-1104"
+
+
+async def _prepare_assets(app: IhubApp, pilot: Pilot[None]) -> None:
+    """Find a pump by name, jump to it, and show its latest values and 24 h trends."""
+    await pilot.press("slash", *DEMO_PUMP, "enter")
+    await settle(app)
+    await pilot.press("enter")  # the first hit: the tree opens its path and shows its details
+    await pilot.pause()
+    await settle(app)
+    await pilot.press("tab")  # into the aspects table, which scrolls the latest values into view
+    await pilot.pause()
+    await settle(app)
+
+
 async def _prepare_certificates(app: IhubApp, pilot: Pilot[None]) -> None:
     """One verified CA (its key kept here), one uploaded but not verified (its key elsewhere) and two agent
     certificates, made through the simulator's API as an admin would; the verified CA's details shown."""
@@ -91,6 +107,7 @@ async def _prepare_certificates(app: IhubApp, pilot: Pilot[None]) -> None:
 # Each area's own steps before its picture (after switching to it); an area without one is shown as is.
 PREPARE: dict[str, Callable[[IhubApp, Pilot[None]], Awaitable[None]]] = {
     "keys": _prepare_keys,
+    "assets": _prepare_assets,
     "certificates": _prepare_certificates,
 }
 
