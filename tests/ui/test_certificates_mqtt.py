@@ -150,7 +150,7 @@ async def test_test_data_stops_with_t_again(
 async def test_agent_certificate_check_and_refusal_after_deletion(
     mqtt_app: IhubApp, live_sim, settle, recorder, tmp_path: Path
 ) -> None:
-    sim, _broker = live_sim
+    sim, broker = live_sim
     folder = tmp_path / "agents"
     async with mqtt_app.run_test(size=SIZE, message_hook=recorder) as pilot:
         screen = await open_certs(mqtt_app, pilot, settle)
@@ -162,6 +162,9 @@ async def test_agent_certificate_check_and_refusal_after_deletion(
         await settle(mqtt_app, pilot)
         (agent_id,) = sim.state.tenant.agent_certificates
         assert screen.selected == f"agent:{agent_id}"
+        # In the demo the connection facts name the simulator's broker and its root CA file.
+        details = screen.details.text
+        assert f"-h 127.0.0.1 -p {broker.port}" in details and str(broker.root_ca_file) in details
         await pilot.press("k")
         pane = screen.check_pane
         await wait_until(pilot, lambda: pane.result is not None, "the check ended")

@@ -594,8 +594,26 @@ class CertificatesScreen(AreaScreen):
         )
 
     def _facts(self, tenant: str, client_id: str, certificate: Path, key: Path) -> ConnectionFacts:
-        """The connection facts; the demo shows them as for a Europe 1 tenant (its gateway is loopback)."""
-        demo = self.ctx.services.demo
+        """The connection facts; the demo shows its simulator's broker when it runs one, else those of a
+        Europe 1 tenant (its gateway is loopback)."""
+        services = self.ctx.services
+        demo = services.demo
+        if demo and services.mqtt_broker:
+            address = BrokerAddress.parse(services.mqtt_broker)
+            facts = connection_facts(
+                tenant,
+                client_id,
+                broker=(address.host, address.port),
+                broker_ca_file=str(services.mqtt_root_ca or "broker-root-ca.pem"),
+                certificate_file=certificate,
+                key_file=key,
+                now=self._now(),
+            )
+            note = (
+                "demo: the simulator's MQTT broker (k checks, t sends test data); a real tenant's agents "
+                f"connect to Europe 1, {DEFAULT_BROKER}"
+            )
+            return replace(facts, notes=(note, *facts.notes))
         facts = connection_facts(
             tenant,
             client_id,
