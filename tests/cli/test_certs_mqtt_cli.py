@@ -94,6 +94,9 @@ def test_check_json_and_refusals_exit_6_with_the_cause(cli: MqttCli, tmp_path: P
     assert body["accepted"] and body["clientId"] == "demo_device01" and body["cause"] is None
     assert [s["step"] for s in body["steps"]][-1] == "connect"
 
+    assert cli.mqtt("check", cert, key, "-o", "csv") == EXIT_OK
+    assert cli.out.splitlines()[0] == "step,state,detail,seconds" and "connect,ok," in cli.out
+
     assert cli.mqtt("check", cert, key, "--client-id", "demo_other", "-o", "json") == EXIT_CHECK_FAILED
     body = json.loads(cli.out)
     assert body["cause"] == "wrong-client-id" and body["failedStep"] == "connect"

@@ -1361,11 +1361,11 @@ async def _check(cli: Cli, args: argparse.Namespace) -> int:
     from tui.flows.mqtt import check_connection
 
     async with _mqtt_target(cli, args) as target:
-        if args.output != "json":
+        if args.output == "table":
             cli.say(f"checking {args.cert} with {target.broker}")
 
         def show(event: MqttCheckEvent) -> None:
-            if args.output != "json" and event.state.value != "running":
+            if args.output == "table" and event.state.value != "running":
                 cli.say(_step_line(event))  # type: ignore[arg-type]
 
         result = await check_connection(
@@ -1382,6 +1382,10 @@ async def _check(cli: Cli, args: argparse.Namespace) -> int:
         )
     if args.output == "json":
         print_json(_check_json(result), cli.out)
+        return _check_code(result)
+    if args.output == "csv":  # one row per step, then the outcome on standard error
+        print_rows(_check_json(result)["steps"], "csv", ["step", "state", "detail", "seconds"], out=cli.out)
+        cli.note(f"{'accepted' if result.ok else 'refused'}: {result.message}")
         return _check_code(result)
     cli.say()
     if result.ok:
