@@ -97,6 +97,10 @@ class Services:
     # Every HTTP call of every client made here is logged (tui.api.activity): to the log folder's
     # activity.jsonl, or for the demo to this session's memory only. None: chosen from ``paths``/``demo``.
     activity: ActivityLog | None = None
+    # The MQTT broker the Certificates area checks agent certificates against ("host:port") and its root
+    # CA file: the simulator's in the demo; None means the Europe 1 broker and the system's trusted roots.
+    mqtt_broker: str | None = None
+    mqtt_root_ca: Path | None = None
 
     def __post_init__(self) -> None:
         if self.activity is None:
@@ -134,8 +138,11 @@ class Services:
         transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
         paths: AppPaths | None = None,
         clock: Callable[[], float] = time.time,
+        mqtt_broker: str | None = None,
+        mqtt_root_ca: Path | None = None,
     ) -> Services:
         """One in-memory profile ``demo`` against the simulator at ``sim_url`` (or an in-process transport).
+        ``mqtt_broker`` (``host:port``) and ``mqtt_root_ca`` are the simulator's MQTT broker, when it runs.
 
         The profile store is in memory, the secret lives in this session only, and the environment's
         ``IHUB_*`` overrides are ignored, so the demo can never be pointed at a real tenant by accident.
@@ -179,6 +186,8 @@ class Services:
             demo=True,
             clock=clock,
             throwaway_data=scratch is not None,
+            mqtt_broker=mqtt_broker,
+            mqtt_root_ca=mqtt_root_ca,
         )
         services._scratch = scratch
         return services

@@ -364,7 +364,8 @@ def test_agent_certificates(cli: Cli, tmp_path: Path) -> None:
     assert cli("agent", "show", agent_id, "-o", "json") == EXIT_OK
     shown = json.loads(cli.out)
     assert shown["connection"]["topicPrefix"] == "tc/demo/demo_press-4/o/mc_v3/"
-    assert shown["certificate"]["commonName"] == "demo_press-4" and "privateKey" not in shown
+    # CN = the name: the client id is <tenant>_<CN> (tui.sim.agents).
+    assert shown["certificate"]["commonName"] == "press-4" and "privateKey" not in shown
     assert cli("agent", "show", agent_id, "--pem") == EXIT_OK
     assert load_certificate(cli.out) == load_certificate(cert_file.read_bytes())
 
@@ -457,7 +458,19 @@ def test_dry_run_prints_curl_lines_and_changes_nothing(cli: Cli, tmp_path: Path)
 
 def test_the_command_table_and_help(cli: Cli) -> None:
     names = [c.name for c in COMMANDS]
-    assert names == ["ls", "show", "lint", "inspect", "create-ca", "register", "verify", "delete", "issue"]
+    assert names == [
+        "ls",
+        "show",
+        "lint",
+        "inspect",
+        "create-ca",
+        "register",
+        "verify",
+        "delete",
+        "issue",
+        "check",
+        "publish",
+    ]
     assert [c.name for c in AGENT_COMMANDS] == ["create", "ls", "show", "delete"]
     assert cli() == EXIT_USAGE and "register" in cli.out and "agent" in cli.out
     assert cli("agent") == EXIT_USAGE and "create" in cli.out

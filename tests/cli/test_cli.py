@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -45,14 +46,23 @@ def test_sim_options_parse_into_a_sim_config() -> None:
     assert build_parser(["sim"]).parse_args(["sim"]).port == 8765
 
 
-def test_sim_serves_the_parsed_config_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sim_serves_the_parsed_config_on_loopback(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     calls = []
     monkeypatch.setattr(
-        "tui.sim.server.serve_forever", lambda config, host, port: calls.append((config, host, port))
+        "tui.sim.server.serve_forever",
+        lambda config, host, port, **mqtt: calls.append((config, host, port, mqtt)),
     )
     assert main(["sim", "--port", "9912", "--seed", "7"]) == 0
-    config, host, port = calls[0]
+    config, host, port, mqtt = calls[0]
     assert (host, port, config.seed) == ("127.0.0.1", 9912, 7)
+    # The MQTT broker runs by default on a free port; --mqtt-port and --no-mqtt choose otherwise.
+    assert mqtt == {"mqtt_port": 0, "mqtt_root_ca": None}
+    root_ca = str(tmp_path / "root.pem")
+    assert main(["sim", "--mqtt-port", "18883", "--mqtt-root-ca", root_ca]) == 0
+    assert calls[1][3] == {"mqtt_port": 18883, "mqtt_root_ca": root_ca}
+    assert main(["sim", "--no-mqtt"]) == 0
+    assert calls[2][3]["mqtt_port"] is None
+    assert main(["sim", "--mqtt-port", "70000"]) == 2
 
 
 def test_sim_refuses_bad_options_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,6 +87,12 @@ def test_demo_opens_the_app_on_a_running_simulator_and_stops_it(monkeypatch: pyt
             trust_env=False,
         )
         seen["status"] = response.status_code
+        # The simulator's MQTT broker listens too, and its root CA file is there for the app's check.
+        host, _, port = services.mqtt_broker.rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+        seen["root_ca"] = services.mqtt_root_ca
+        seen["root_ca_pem"] = services.mqtt_root_ca.read_text()
         return 0
 
     monkeypatch.setattr(cli, "run_tui", fake_run)
@@ -85,6 +101,8 @@ def test_demo_opens_the_app_on_a_running_simulator_and_stops_it(monkeypatch: pyt
     assert seen["profile"] == "demo" and services.demo
     assert demo.gateway.startswith("http://127.0.0.1:") and demo.client_id == DEMO_CLIENT_ID
     assert seen["status"] == 200
+    assert seen["root_ca_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert not seen["root_ca"].exists()  # a temporary file, removed with the demo
     # The demo keeps its secret in the session and saves no profile.
     assert services.secrets.get(demo).kind == "session"
     assert services.profiles.path is None

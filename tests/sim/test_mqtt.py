@@ -273,7 +273,8 @@ async def test_agent_certificate_lifecycle(sim_app, raw_client, auth_headers) ->
     key = serialization.load_pem_private_key(body["privateKey"].encode(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()
-    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"{tenant}_device001"
+    # CN = the name: the client id is <tenant>_<CN>, the one rule of the broker (tui.sim.agents).
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "device001"
     sim_ca = sim_app.state.mqtt_ca.certificate
     cert.verify_directly_issued_by(sim_ca)  # chains to the simulator's MQTT CA
     assert sim_ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca

@@ -257,6 +257,32 @@ AGENT_F_PUBLIC_KEY = "publicKey"  # holds the certificate PEM
 AGENT_F_CREDENTIALS = "credentials"
 AGENT_F_CERTIFICATE_PEM = "certificatePem"
 
+# The MindConnect MQTT broker (reference 5.1, 5.2), as `ihub certs check` and `ihub certs publish` use it.
+MQTT_BROKER_EU1 = ("mindconnectmqtt.eu1.mindsphere.io", 8883)  # TLS with client certificates (5.2)
+MQTT_PROTOCOL_LEVEL = 4  # MQTT 3.1.1 (5.2)
+MQTT_CLIENT_ID = "{tenant}_{common_name}"  # Europe 1 and private cloud; Europe 2: the CN alone (5.1)
+MQTT_TS_TOPIC = "tc/{tenant}/{client_id}/o/mc_v3/ts"  # agent to cloud, time series (5.2)
+# Time-series payload (5.2): {"timeseries":[{"timestamp","values":[{"dataPointId","value","qualityCode"}]}]};
+# values and quality codes are strings.
+MQTT_TS_KEY = "timeseries"
+MQTT_TS_TIMESTAMP = "timestamp"
+MQTT_TS_VALUES = "values"
+MQTT_TS_DATA_POINT = "dataPointId"
+MQTT_TS_VALUE = "value"
+MQTT_TS_QUALITY = "qualityCode"
+MQTT_TS_GOOD_QUALITY = "0"
+# The data point of the check's test message (`ihub certs check --publish`). Project choice: the simulator
+# maps it on every agent asset (AgentData.heartbeat); a real tenant drops it unless it is mapped, and still
+# acknowledges the message, which is all the check looks at.
+MQTT_CHECK_DATA_POINT = "heartbeat"
+# The simulator's agents (tui/sim/agents.py, project contract): an asset per client id with the dynamic
+# aspect "AgentData"; every data point is mapped to the variable of the same name.
+MQTT_SIM_AGENT_ASPECT = "AgentData"
+# CONNACK return codes (MQTT 3.1.1) and what the simulator means by them. UNCONFIRMED for the real broker:
+# EU1 is backed by AWS IoT, which closes the connection instead of answering CONNACK 2 or 5.
+MQTT_CONNACK_IDENTIFIER_REJECTED = 2  # wrong client id, or the client id is already connected
+MQTT_CONNACK_NOT_AUTHORIZED = 5  # certificate not (or no longer) acceptable: CA not verified, agent deleted
+
 # Asset Management: sharing (2.1, 2.4) and data types (2.5).
 SHARING_SHARER = "SHARER"
 SHARING_RECEIVER = "RECEIVER"

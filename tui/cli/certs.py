@@ -1,8 +1,9 @@
 """``ihub certs``: MindConnect MQTT certificates from a shell (issue 10 §4).
 
 ``ls``, ``show ID``, ``lint FILE``, ``inspect FILE``, ``create-ca``, ``register``, ``verify ID``,
-``delete ID``, ``agent create|ls|show|delete``, ``issue``. Every workflow is ``tui.flows.certificates``;
-this module parses, prints and picks exit codes. No Textual.
+``delete ID``, ``agent create|ls|show|delete``, ``issue``; and over MQTT (issue 11) ``check`` and
+``publish``. Every workflow is ``tui.flows.certificates`` or ``tui.flows.mqtt``; this module parses, prints
+and picks exit codes. No Textual.
 
 **Adding a subcommand**: write ``_add_<name>(parser)`` and ``async def _<name>(cli, args) -> int`` and add
 a ``Sub`` line to ``COMMANDS`` (or ``AGENT_COMMANDS``); ``run`` dispatches by that table.
@@ -11,7 +12,8 @@ Exit codes are the shared ones (``tui/cli/common.py``): 0 success (also a regist
 verification certificate made where the CA key is); 1 an API or network error; 2 bad arguments or input
 (unreadable file, wrong passphrase, a key that is not the CA's); 3 the CA key cannot be kept (no secret
 store for its passphrase); 4 no such certificate; 5 refused (403, a read-only profile, not confirmed, a
-CA that is not verified); 6 a check found a problem (``lint``, a registration refused by a lint rule).
+CA that is not verified); 6 a check found a problem (``lint``, a registration refused by a lint rule,
+``check`` or ``publish`` refused by the broker or unable to reach it).
 
 Private keys are never printed; key files are written with mode 0600 before anything else, certificates
 0644. Passphrases come from a hidden prompt or standard input, never from an argument.
@@ -23,7 +25,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -50,9 +52,13 @@ from tui.cli.common import (
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from tui.api.client import ApiClient
     from tui.api.models import AgentCertificate, CaCertificate
     from tui.cli.common import Session
     from tui.flows.certificates import ConnectionFacts, RegistrationResult, StepEvent
+    from tui.flows.mqtt import BrokerAddress as MqttBroker
+    from tui.flows.mqtt import CheckEvent as MqttCheckEvent
+    from tui.flows.mqtt import CheckResult as MqttCheckResult
     from tui.pki.inspection import CertificateInfo
     from tui.pki.keys import PrivateKey
     from tui.pki.keystore import CaKeyStore
@@ -1210,6 +1216,246 @@ async def _agent_delete(cli: Cli, args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------------
+# check / publish (issue 11: a real MQTT connection with an agent or device certificate)
+# --------------------------------------------------------------------------------------------------
+def _add_mqtt_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cert", required=True, type=Path, metavar="FILE", help="the agent's certificate (or its chain file)"
+    )
+    parser.add_argument("--key", required=True, type=Path, metavar="FILE", help="the agent's private key")
+    parser.add_argument(
+        "--broker",
+        metavar="HOST:PORT",
+        help="the MQTT broker (default: Europe 1, mindconnectmqtt.eu1.mindsphere.io:8883)",
+    )
+    parser.add_argument(
+        "--root-ca",
+        type=Path,
+        metavar="FILE",
+        help="the broker's root CA (the Broker Root CA from Asset Manager; default: the system's roots)",
+    )
+    parser.add_argument(
+        "--client-id",
+        metavar="ID",
+        help="the MQTT client id (default: <tenant>_<certificate CN>, the tenant from the profile)",
+    )
+    parser.add_argument(
+        "--passphrase-stdin", action="store_true", help="read the key's passphrase from standard input"
+    )
+    add_output_argument(parser)
+
+
+def _add_check(parser: argparse.ArgumentParser) -> None:
+    _add_mqtt_arguments(parser)
+    parser.add_argument(
+        "--publish", action="store_true", help="also publish one test time-series message (heartbeat=1)"
+    )
+
+
+def _add_publish(parser: argparse.ArgumentParser) -> None:
+    _add_mqtt_arguments(parser)
+    parser.add_argument(
+        "values",
+        nargs="+",
+        metavar="VAR=VALUE",
+        help="a data point and its value, e.g. temperature=21.5; VAR=LOW..HIGH: a random value each time",
+    )
+    parser.add_argument(
+        "--every", type=float, metavar="SECONDS", help="publish again every SECONDS, until Ctrl-C or --count"
+    )
+    parser.add_argument("--count", type=int, metavar="N", help="with --every: stop after N messages")
+
+
+@dataclass
+class _MqttTarget:
+    """What check and publish share: the broker, its root CA, the tenant, the client id, the key's
+    passphrase, and the profile's API (None without a profile: the files alone are checked)."""
+
+    broker: MqttBroker
+    root_ca: Path | None
+    tenant: str | None
+    client_id: str | None
+    passphrase: str | None
+    api: ApiClient | None
+
+
+@asynccontextmanager
+async def _mqtt_target(cli: Cli, args: argparse.Namespace) -> AsyncIterator[_MqttTarget]:
+    """The broker (``--broker``, else the simulator's in the demo, else Europe 1), the root CA, the key's
+    passphrase (asked only for an encrypted key) and, when a profile can be opened, its tenant and API."""
+    from tui.flows.mqtt import DEFAULT_BROKER, BrokerAddress
+    from tui.pki.errors import PassphraseRequiredError, PkiError
+    from tui.pki.load import load_private_key, read_file
+
+    services = cli.services
+    try:
+        broker = BrokerAddress.parse(args.broker) if args.broker else None
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    root_ca = args.root_ca
+    if broker is None and services.mqtt_broker:
+        broker = BrokerAddress.parse(services.mqtt_broker)
+        root_ca = root_ca or services.mqtt_root_ca
+    passphrase = None
+    try:
+        data = read_file(args.key, what=f"the key file {args.key}")
+        if args.passphrase_stdin:
+            passphrase = cli.passphrase(args, str(args.key))
+        else:
+            try:
+                load_private_key(data, None, what=f"the key file {args.key}")
+            except PassphraseRequiredError:
+                passphrase = cli.passphrase(args, str(args.key))
+    except PkiError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    client_id = (args.client_id or "").strip() or None
+    target = _MqttTarget(broker or DEFAULT_BROKER, root_ca, None, client_id, passphrase, None)
+    async with AsyncExitStack() as stack:
+        # The profile, when there is one, gives the tenant and lets the check name causes exactly.
+        if services.initial_profile_name(getattr(args, "profile", None)) is not None:
+            try:
+                session = await stack.enter_async_context(cli.api(args))
+            except Exception as exc:
+                if getattr(args, "profile", None):
+                    raise  # asked for by name: its trouble is the answer
+                from tui.errors import error_text
+
+                cli.note(f"the tenant is not asked: {error_text(exc)}")
+            else:
+                target.api = session.api
+                target.tenant = session.profile.tenant or None
+        yield target
+
+
+_INPUT_CAUSES = frozenset({"bad-input", "passphrase-required", "key-mismatch", "no-client-id"})
+
+
+def _check_code(result: MqttCheckResult) -> int:
+    """0 only when the broker accepted the certificate (and took the test message when asked for)."""
+    if result.ok:
+        return EXIT_OK
+    if result.cause is not None and result.cause.value in _INPUT_CAUSES:
+        return EXIT_USAGE
+    return EXIT_CHECK_FAILED
+
+
+def _check_json(result: MqttCheckResult) -> dict[str, Any]:
+    return {
+        "accepted": result.accepted,
+        "ok": result.ok,
+        "broker": str(result.broker),
+        "clientId": result.client_id,
+        "cause": result.cause.value if result.cause else None,
+        "message": result.message,
+        "published": result.published,
+        "tlsVersion": result.tls_version,
+        "failedStep": result.failed_step.value if result.failed_step else None,
+        "steps": [
+            {"step": e.step.value, "state": e.state.value, "detail": e.detail, "seconds": round(e.elapsed, 3)}
+            for e in result.steps
+        ],
+    }
+
+
+async def _check(cli: Cli, args: argparse.Namespace) -> int:
+    from tui.flows.mqtt import check_connection
+
+    async with _mqtt_target(cli, args) as target:
+        if args.output == "table":
+            cli.say(f"checking {args.cert} with {target.broker}")
+
+        def show(event: MqttCheckEvent) -> None:
+            if args.output == "table" and event.state.value != "running":
+                cli.say(_step_line(event))  # type: ignore[arg-type]
+
+        result = await check_connection(
+            args.cert,
+            args.key,
+            broker=target.broker,
+            root_ca=target.root_ca,
+            client_id=target.client_id,
+            tenant=target.tenant,
+            publish=args.publish,
+            key_passphrase=target.passphrase,
+            api=target.api,
+            on_step=show,
+        )
+    if args.output == "json":
+        print_json(_check_json(result), cli.out)
+        return _check_code(result)
+    if args.output == "csv":  # one row per step, then the outcome on standard error
+        print_rows(_check_json(result)["steps"], "csv", ["step", "state", "detail", "seconds"], out=cli.out)
+        cli.note(f"{'accepted' if result.ok else 'refused'}: {result.message}")
+        return _check_code(result)
+    cli.say()
+    if result.ok:
+        cli.say(f"accepted: {result.message}")
+    else:
+        cli.say(f"refused: {result.message}" if result.accepted is False else result.message)
+        if result.cause is not None:
+            cli.say(f"cause: {result.cause.value}")
+    return _check_code(result)
+
+
+async def _publish(cli: Cli, args: argparse.Namespace) -> int:
+    from tui.flows.mqtt import CheckFailed, parse_data_points, publish_timeseries
+
+    try:
+        points = parse_data_points(args.values)
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    if args.every is not None and args.every <= 0:
+        raise CommandError("--every must be more than 0 seconds", EXIT_USAGE)
+    if args.count is not None and (args.count < 1 or args.every is None):
+        raise CommandError("--count goes with --every and must be at least 1", EXIT_USAGE)
+    sent = 0
+
+    def connected(session: Any) -> None:
+        if args.output == "json":
+            return
+        every = ""
+        if args.every:
+            every = f", every {args.every:g} s" + ("" if args.count else " until Ctrl-C")
+        cli.note(
+            f"connected to {session.broker} as {session.client_id}; publishing on {session.topic}{every}"
+        )
+
+    def published(message: Any) -> None:
+        nonlocal sent
+        sent = message.number
+        moment = message.timestamp
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        if args.output == "json":
+            print_json({"message": message.number, "timestamp": stamp, "values": message.values}, cli.out)
+        else:
+            values = " ".join(f"{k}={v}" for k, v in message.values.items())
+            cli.say(f"{message.number:>4}  {stamp}  {values}  (acknowledged)")
+
+    async with _mqtt_target(cli, args) as target:
+        try:
+            await publish_timeseries(
+                args.cert,
+                args.key,
+                points,
+                broker=target.broker,
+                root_ca=target.root_ca,
+                client_id=target.client_id,
+                tenant=target.tenant,
+                every=args.every,
+                count=args.count,
+                key_passphrase=target.passphrase,
+                api=target.api,
+                on_connected=connected,
+                on_message=published,
+            )
+        except CheckFailed as failed:
+            code = EXIT_USAGE if failed.cause.value in _INPUT_CAUSES else EXIT_CHECK_FAILED
+            after = f" (after {sent} message{'s' if sent != 1 else ''})" if sent else ""
+            raise CommandError(f"{failed.message}{after}; 'ihub certs check' shows each step", code) from None
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------------
 # The tables (one line per subcommand; add new ones here)
 # --------------------------------------------------------------------------------------------------
 COMMANDS: list[Sub] = [
@@ -1258,6 +1504,27 @@ COMMANDS: list[Sub] = [
         "issue a device certificate from a verified CA: DIR/<cn>.pem, DIR/<cn>.key, DIR/<cn>-chain.pem",
         _add_issue,
         _issue,
+    ),
+    Sub(
+        "check",
+        "connect to the MQTT broker with an agent or device certificate and say each step (exit 6: refused)",
+        _add_check,
+        _check,
+        "Connect to the MindConnect MQTT broker as the agent would: name resolution, TCP, TLS with the "
+        "broker's certificate checked against the root CA, the client certificate accepted, MQTT CONNECT "
+        "and its return code, and with --publish one test time-series message. A refusal gets a plain "
+        "cause: port closed, broker root CA mismatch, expired certificate, not issued by a verified CA, "
+        "wrong client id, client id already connected. With a profile the tenant is asked which CA issued "
+        "the certificate and whether it is verified. Exit 0 only when the broker accepts the connection.",
+    ),
+    Sub(
+        "publish",
+        "publish time-series values as an agent: VAR=VALUE ... [--every SECONDS]",
+        _add_publish,
+        _publish,
+        "Publish time-series messages on tc/<tenant>/<clientId>/o/mc_v3/ts as an agent would (reference "
+        "5.2): once, or every SECONDS until Ctrl-C or --count. VAR=LOW..HIGH sends a random value in that "
+        "range each time. Each message waits for the broker's acknowledgement (QoS 1).",
     ),
 ]
 

@@ -15,8 +15,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import import_module
+from pathlib import Path
 
 from tui import cli as ihub_cli
 from tui.cli.common import EXIT_ERROR, EXIT_USAGE
@@ -44,31 +46,43 @@ def run(args: argparse.Namespace, services: object = None) -> int:
         print(f"ihub: {exc}", file=sys.stderr)
         return EXIT_USAGE
     port = args.port or _free_port(args.host)
+    mqtt_port = None if args.no_mqtt else (args.mqtt_port or _free_port(args.host))
     env = dict(os.environ)
     if args.client_secret:
         env[ENV_SIM_CLIENT_SECRET] = args.client_secret  # never on a command line (ps shows those)
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter and options
-        [sys.executable, "-m", "tui", "sim", "--parent-pipe", *_sim_argv(args, port)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        # The app's modules load while the simulator starts in its own process.
-        import_module("tui.app")
-        from tui.services import Services
+    with tempfile.TemporaryDirectory(prefix="ihub-demo-") as folder:
+        # The broker root CA, written by the simulator, read by the app's MQTT check (removed at the end).
+        root_ca = Path(args.mqtt_root_ca) if args.mqtt_root_ca else Path(folder) / "broker-root-ca.pem"
+        child = subprocess.Popen(  # noqa: S603 - our own interpreter and options
+            [sys.executable, "-m", "tui", "sim", "--parent-pipe", *_sim_argv(args, port, mqtt_port, root_ca)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        try:
+            # The app's modules load while the simulator starts in its own process.
+            import_module("tui.app")
+            from tui.services import Services
 
-        url = _wait_until_listening(child, args.host, port)
-        return ihub_cli.run_tui(Services.for_demo(url), profile="demo")
-    except SimChildError as exc:
-        print(f"ihub: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    finally:
-        _stop(child)
+            url = _wait_until_listening(child, args.host, port)
+            broker = None
+            if mqtt_port is not None:
+                _wait_until_listening(child, args.host, mqtt_port)
+                shown = f"[{args.host}]" if ":" in args.host else args.host
+                broker = f"{shown}:{mqtt_port}"
+            services = Services.for_demo(url, mqtt_broker=broker, mqtt_root_ca=root_ca if broker else None)
+            return ihub_cli.run_tui(services, profile="demo")
+        except SimChildError as exc:
+            print(f"ihub: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        finally:
+            _stop(child)
 
 
-def _sim_argv(args: argparse.Namespace, port: int) -> list[str]:
+def _sim_argv(
+    args: argparse.Namespace, port: int, mqtt_port: int | None = None, root_ca: Path | None = None
+) -> list[str]:
     argv = [
         "--host", args.host,
         "--port", str(port),
@@ -85,6 +99,12 @@ def _sim_argv(args: argparse.Namespace, port: int) -> list[str]:
         argv.append("--retry-after-date")
     if args.client_id:
         argv += ["--client-id", args.client_id]
+    if mqtt_port is None:
+        argv.append("--no-mqtt")
+    else:
+        argv += ["--mqtt-port", str(mqtt_port)]
+        if root_ca is not None:
+            argv += ["--mqtt-root-ca", str(root_ca)]
     return argv
 
 

@@ -48,8 +48,9 @@ def run(args: argparse.Namespace, services: object = None) -> int:
 
     if getattr(args, "parent_pipe", False):
         threading.Thread(target=_stop_when_parent_goes, name="parent-pipe", daemon=True).start()
+    mqtt_port = None if getattr(args, "no_mqtt", False) else getattr(args, "mqtt_port", 0)
     try:
-        serve_forever(config, args.host, args.port)
+        serve_forever(config, args.host, args.port, mqtt_port=mqtt_port, mqtt_root_ca=args.mqtt_root_ca)
     except (SimServerError, ValueError, OSError) as exc:
         print(f"ihub: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -15,9 +15,10 @@ and the palette, says so on the screen, and refuses such an action in plain word
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -32,6 +33,7 @@ from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Static
 
 from tui.api.client import ApiClient
+from tui.api.contract import MQTT_SIM_AGENT_ASPECT
 from tui.api.errors import PreconditionFailedError
 from tui.api.models import AgentCertificate
 from tui.areas import Area
@@ -58,6 +60,17 @@ from tui.flows.certificates import (
     submit_verification,
     tenant_of,
     verify_ca,
+)
+from tui.flows.mqtt import (
+    CHECK_STEPS,
+    DEFAULT_BROKER,
+    BrokerAddress,
+    CheckFailed,
+    PublishedMessage,
+    PublishSession,
+    check_connection,
+    parse_data_points,
+    publish_timeseries,
 )
 from tui.messages import ConnectionChanged
 from tui.pki.errors import FileWriteError, PkiError
@@ -97,6 +110,7 @@ from tui.widgets.certificates import (
     device_details,
     expiry_words,
 )
+from tui.widgets.mqtt_check import MqttCheckPane
 from tui.widgets.status_bar import StatusBar
 
 # Actions that change the tenant: hidden and refused with a read-only profile.
@@ -105,7 +119,12 @@ CHANGES: dict[str, str] = {
     "verify": "verify a CA certificate",
     "new_agent": "create an agent certificate",
     "delete": "delete a certificate",
+    "send_test_data": "send test data to the tenant",
 }
+# What `t` publishes as the selected agent, every TEST_DATA_EVERY seconds, TEST_DATA_COUNT times.
+TEST_DATA = ("temperature=18..24", "pressure=1.2..1.8", "running=true")
+TEST_DATA_EVERY = 2.0
+TEST_DATA_COUNT = 30
 VERIFY_STEPS = (Step.READ, Step.SAVE_KEY, Step.REGISTRATION_CODE, Step.VERIFICATION_CERT, Step.VERIFY)
 HAND_OVER_STEPS = (Step.READ, Step.REGISTRATION_CODE, Step.VERIFICATION_CERT, Step.VERIFY)
 
@@ -151,6 +170,21 @@ class CertificatesScreen(AreaScreen):
             id="certs.delete",
             key_display="del",
             tooltip="Delete the selected CA (typed confirmation) or agent certificate",
+        ),
+        Binding(
+            "k",
+            "check",
+            "Check MQTT",
+            id="certs.check",
+            tooltip="Connect to the MQTT broker with the selected agent or device certificate, step by step",
+        ),
+        Binding(
+            "t",
+            "send_test_data",
+            "Test data",
+            id="certs.send_test_data",
+            show=False,
+            tooltip="Publish test values as the selected agent for a minute (t again stops); see them in 3",
         ),
         Binding(
             "c", "copy_pem", "Copy PEM", id="certs.copy_pem", tooltip="Copy the certificate PEM (OSC 52)"
@@ -212,6 +246,7 @@ class CertificatesScreen(AreaScreen):
             with ContentSwitcher(initial="certs-details", id="certs-right"):
                 yield CertificateDetails(id="certs-details")
                 yield RegisterFlow(id="certs-flow")
+                yield MqttCheckPane(id="certs-check")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -233,6 +268,10 @@ class CertificatesScreen(AreaScreen):
     @property
     def flow(self) -> RegisterFlow:
         return self.query_one("#certs-flow", RegisterFlow)
+
+    @property
+    def check_pane(self) -> MqttCheckPane:
+        return self.query_one("#certs-check", MqttCheckPane)
 
     @property
     def status_line(self) -> str:
@@ -555,8 +594,26 @@ class CertificatesScreen(AreaScreen):
         )
 
     def _facts(self, tenant: str, client_id: str, certificate: Path, key: Path) -> ConnectionFacts:
-        """The connection facts; the demo shows them as for a Europe 1 tenant (its gateway is loopback)."""
-        demo = self.ctx.services.demo
+        """The connection facts; the demo shows its simulator's broker when it runs one, else those of a
+        Europe 1 tenant (its gateway is loopback)."""
+        services = self.ctx.services
+        demo = services.demo
+        if demo and services.mqtt_broker:
+            address = BrokerAddress.parse(services.mqtt_broker)
+            facts = connection_facts(
+                tenant,
+                client_id,
+                broker=(address.host, address.port),
+                broker_ca_file=str(services.mqtt_root_ca or "broker-root-ca.pem"),
+                certificate_file=certificate,
+                key_file=key,
+                now=self._now(),
+            )
+            note = (
+                "demo: the simulator's MQTT broker (k checks, t sends test data); a real tenant's agents "
+                f"connect to Europe 1, {DEFAULT_BROKER}"
+            )
+            return replace(facts, notes=(note, *facts.notes))
         facts = connection_facts(
             tenant,
             client_id,
@@ -1078,6 +1135,166 @@ class CertificatesScreen(AreaScreen):
             return
         self.notify(f"The key of {row.ca.name} was exported, encrypted, to {path} (0600).", title="Exported")
 
+    # -- MQTT: check and test data (issue 11) ---------------------------------------------------------
+    def _mqtt_subject(self, verb: str) -> MqttSubject | None:
+        """The selected agent or device certificate's files and client id; None (with a notice) when no
+        such certificate is selected or its key is not on this machine."""
+        key = self.selected or ""
+        if key in self.device_rows:
+            device = self.device_rows[key]
+            files = device.result.files
+            if files.key is not None:
+                label = f"device certificate {device.info.common_name}"
+                return MqttSubject(label, files.chain, files.key, device.client_id)
+        row = self.agent_rows.get(key)
+        if row is None:
+            self.notify(
+                f"Select an agent or device certificate in the lower list to {verb}.",
+                title="MQTT",
+                severity="warning",
+            )
+            return None
+        name = row.agent.name or row.agent.id
+        found = row.files
+        if found is None or found.certificate is None:
+            folder = self._default_folder()
+            cert, key_file = folder / f"{_safe_stem(name)}.pem", folder / f"{_safe_stem(name)}.key"
+            found = AgentFiles(cert, key_file) if cert.is_file() and key_file.is_file() else None
+        if found is None or found.certificate is None:
+            self.notify(
+                f"The key of the agent certificate {name} is not on this machine in this session (the "
+                "service returns it only when the certificate is created). Where you keep it, run: "
+                f"ihub certs check --cert {name}.pem --key {name}.key",
+                title="MQTT",
+                severity="warning",
+                timeout=12,
+            )
+            return None
+        return MqttSubject(f"agent certificate {name}", found.certificate, found.key, row.client_id)
+
+    def _broker(self) -> tuple[BrokerAddress, Path | None]:
+        """The demo's simulator broker and its root CA, else Europe 1 and the system's trusted roots."""
+        services = self.ctx.services
+        if services.mqtt_broker:
+            return BrokerAddress.parse(services.mqtt_broker), services.mqtt_root_ca
+        return DEFAULT_BROKER, None
+
+    def _shell_commands(self, subject: MqttSubject, broker: BrokerAddress, root_ca: Path | None) -> list[str]:
+        where = [f"--broker {broker}"] + ([f"--root-ca {root_ca}"] if root_ca else [])
+        common = " ".join([f"--cert {subject.certificate}", f"--key {subject.key}", *where])
+        return [
+            f"ihub certs check {common} --client-id {subject.client_id}",
+            f"ihub certs publish {common} --client-id {subject.client_id} temperature=21.5 --every 5",
+        ]
+
+    def action_check(self) -> None:
+        subject = self._mqtt_subject("check its connection")
+        if subject is None:
+            return
+        broker, root_ca = self._broker()
+        pane = self.check_pane
+        self.query_one("#certs-right", ContentSwitcher).current = "certs-check"
+        pane.start(
+            f"MQTT check · {subject.client_id}",
+            f"{subject.label[:1].upper()}{subject.label[1:]} with {broker}",
+            CHECK_STEPS[:-1],
+        )
+        self._check(subject, broker, root_ca)
+
+    @work(exclusive=True, group="certs-mqtt", exit_on_error=False, description="check an MQTT connection")
+    async def _check(self, subject: MqttSubject, broker: BrokerAddress, root_ca: Path | None) -> None:
+        pane = self.check_pane
+        try:
+            result = await check_connection(
+                subject.certificate,
+                subject.key,
+                broker=broker,
+                root_ca=root_ca,
+                client_id=subject.client_id,
+                tenant=self.tenant,
+                api=self.ctx.api,
+                on_step=pane.update,
+            )
+        except Exception as exc:  # the flow reports every expected failure; anything else is one line
+            self._error(exc, title="MQTT check")
+            return
+        pane.finish(result, self._shell_commands(subject, broker, root_ca))
+        if result.ok:
+            hint = "" if self._read_only() else " t sends test data as this agent."
+            self.notify(f"{result.message}.{hint}", title="MQTT check: accepted", timeout=8)
+        else:
+            self.notify(result.message, title="MQTT check: refused", severity="error", timeout=12)
+
+    def action_send_test_data(self) -> None:
+        running = [w for w in self.workers if w.group == "certs-test-data" and w.is_running]
+        if running:
+            for worker in running:
+                worker.cancel()
+            return
+        if not self._may_change("send_test_data"):
+            return
+        subject = self._mqtt_subject("send test data as it")
+        if subject is None:
+            return
+        broker, root_ca = self._broker()
+        pane = self.check_pane
+        self.query_one("#certs-right", ContentSwitcher).current = "certs-check"
+        if pane.result is None or pane.result.client_id != subject.client_id:
+            pane.start(f"MQTT · {subject.client_id}", f"{subject.label[:1].upper()}{subject.label[1:]}", ())
+        pane.sending(
+            f"Test data as {subject.client_id}, every {TEST_DATA_EVERY:g} s ({' '.join(TEST_DATA)})",
+            "connecting…",
+        )
+        self._send_test_data(subject, broker, root_ca)
+
+    @work(exclusive=True, group="certs-test-data", exit_on_error=False, description="send test data")
+    async def _send_test_data(
+        self, subject: MqttSubject, broker: BrokerAddress, root_ca: Path | None
+    ) -> None:
+        pane = self.check_pane
+        where = (
+            f"Time series (3): the asset {subject.client_id}, aspect {MQTT_SIM_AGENT_ASPECT}"
+            if self.ctx.services.demo
+            else "Time series (3), on the asset its data points are mapped to"
+        )
+        sent = 0
+
+        def connected(session: PublishSession) -> None:
+            pane.stopped(f"publishing on {session.topic}; t stops")
+
+        def published(message: PublishedMessage) -> None:
+            nonlocal sent
+            sent = message.number
+            pane.message(message)
+
+        try:
+            await publish_timeseries(
+                subject.certificate,
+                subject.key,
+                parse_data_points(TEST_DATA),
+                broker=broker,
+                root_ca=root_ca,
+                client_id=subject.client_id,
+                tenant=self.tenant,
+                api=self.ctx.api,
+                every=TEST_DATA_EVERY,
+                count=TEST_DATA_COUNT,
+                on_connected=connected,
+                on_message=published,
+            )
+        except CheckFailed as failed:
+            pane.stopped(f"stopped: {failed.message}; k checks each step")
+            self.notify(failed.message, title="Test data", severity="error", timeout=12)
+            return
+        except asyncio.CancelledError:
+            pane.stopped(f"stopped after {sent} message{'s' if sent != 1 else ''}: see them in {where}")
+            raise
+        except Exception as exc:
+            pane.stopped("stopped")
+            self._error(exc, title="Test data")
+            return
+        pane.stopped(f"done: {sent} messages; see them in {where}")
+
     # -- palette ---------------------------------------------------------------------------------------
     def palette_commands(self) -> Iterable[PaletteCommand]:
         commands: list[PaletteCommand] = []
@@ -1101,6 +1318,21 @@ class CertificatesScreen(AreaScreen):
             ]
         commands += [
             PaletteCommand(
+                "Certificates: check the MQTT connection",
+                "Connect with the selected agent or device certificate, step by step",
+                self.action_check,
+            ),
+        ]
+        if not self._read_only():
+            commands.append(
+                PaletteCommand(
+                    "Certificates: send test data",
+                    "Publish test values as the selected agent for a minute (t again stops)",
+                    self.action_send_test_data,
+                )
+            )
+        commands += [
+            PaletteCommand(
                 "Certificates: issue a device certificate",
                 "From the selected verified CA whose key is here",
                 self.action_issue_device,
@@ -1110,6 +1342,16 @@ class CertificatesScreen(AreaScreen):
             ),
         ]
         return commands
+
+
+@dataclass(frozen=True)
+class MqttSubject:
+    """An agent or device certificate to connect with: what to call it, its files and its client id."""
+
+    label: str
+    certificate: Path
+    key: Path
+    client_id: str
 
 
 def _folder_text(folder: Path) -> str:

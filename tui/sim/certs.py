@@ -147,13 +147,13 @@ class MqttCa:
     def certificate_pem(self) -> str:
         return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
-    def issue(self, client_id: str, now: dt.datetime, days: int = 365) -> tuple[str, str]:
-        """A new RSA 2048 key and a certificate with CN=<client_id>: (certificate PEM, private key PEM)."""
+    def issue(self, common_name: str, now: dt.datetime, days: int = 365) -> tuple[str, str]:
+        """A new RSA 2048 key and a certificate with CN=<common_name>: (certificate PEM, private key PEM)."""
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         public = key.public_key()
         cert = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, client_id)]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
             .issuer_name(self.certificate.subject)
             .public_key(public)
             .serial_number(x509.random_serial_number())

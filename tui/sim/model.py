@@ -40,6 +40,8 @@ class AspectType:
     # True for a type received from another tenant (its id carries that tenant's prefix): visible only
     # with includeShared=true, sharing mode RECEIVER, read-only.
     shared: bool = False
+    # False: no synthetic signal; the time series hold only what was written (MQTT agents' aspects).
+    synthetic: bool = True
 
 
 @dataclass(slots=True)
@@ -116,6 +118,9 @@ class TenantState:
     # MindConnect MQTT certificates: id -> resource dict (without any private key).
     ca_certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
     agent_certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # MQTT agents by client id (``tui.sim.agents.MqttAgent``): created on a client id's first accepted
+    # connection to the simulator's broker; each holds its agent asset and its data-point mapping table.
+    mqtt_agents: dict[str, Any] = field(default_factory=dict)
     # Counters for tests: how many token requests, API requests and injected faults.
     counters: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)

@@ -66,6 +66,20 @@ def build_parser_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
         "--token-ttl", type=int, default=defaults.token_ttl, metavar="S", help="token lifetime"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help="seed of the demo data")
+    parser.add_argument(
+        "--mqtt-port",
+        type=int,
+        default=0,
+        metavar="P",
+        help="port of the MQTT broker (MQTT 3.1.1 over TLS with client certificates; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--mqtt-root-ca",
+        default=None,
+        metavar="FILE",
+        help="where to write the broker root CA for clients (default: a temporary file, printed at start)",
+    )
+    parser.add_argument("--no-mqtt", action="store_true", help="run without the MQTT broker")
     parser.add_argument("--client-id", default=None, metavar="ID", help="an extra client id (full scopes)")
     parser.add_argument(
         "--client-secret",
@@ -92,6 +106,9 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         raise ValueError("--max-page-size must be at least 1")
     if ns.token_ttl < 1:
         raise ValueError("--token-ttl must be at least 1 second")
+    mqtt_port = getattr(ns, "mqtt_port", 0)
+    if not 0 <= mqtt_port <= 65535:
+        raise ValueError(f"--mqtt-port must be between 0 and 65535 (0 picks a free port), not {mqtt_port}")
     retry_after = getattr(ns, "retry_after", 1)
     if retry_after < 0:
         raise ValueError("--retry-after must not be negative")

@@ -1,7 +1,8 @@
 """Run the simulator over real loopback HTTP with uvicorn (for `ihub sim`, UI demos and tests).
 
 ``SimServer(config).start()`` serves in a daemon thread and returns once the socket listens;
-``serve_forever(config, host, port)`` serves in the foreground until Ctrl-C.
+``serve_forever(config, host, port)`` serves in the foreground until Ctrl-C. With ``mqtt_port`` (0: a free
+port) the MindConnect MQTT broker of ``tui.sim.broker`` runs beside it on the same tenant.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -51,7 +53,15 @@ class _DropNoiseFilter(logging.Filter):
 class SimServer:
     """The simulator app served by uvicorn on loopback in a background (daemon) thread."""
 
-    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        mqtt_port: int | None = None,
+        mqtt_root_ca: Path | str | None = None,
+    ) -> None:
         if not is_loopback(host):
             raise SimServerError(f"The simulator only listens on loopback, not on {host!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
@@ -63,6 +73,10 @@ class SimServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self.mqtt_port = mqtt_port
+        self.mqtt_root_ca = mqtt_root_ca
+        # The MQTT broker (tui.sim.broker.SimBroker) once started with mqtt_port; None without one.
+        self.broker: object | None = None
 
     @property
     def url(self) -> str:
@@ -127,6 +141,19 @@ class SimServer:
                 self.stop()
                 raise SimServerError("The simulator did not start")
             time.sleep(0.01)
+        if self.mqtt_port is not None:
+            self._start_broker()
+
+    def _start_broker(self) -> None:
+        from tui.sim.broker import SimBroker, SimBrokerError
+
+        broker = SimBroker(self.app, self.host, self.mqtt_port or 0, self.mqtt_root_ca)
+        try:
+            broker.start()
+        except SimBrokerError as exc:
+            self.stop()
+            raise SimServerError(str(exc)) from None
+        self.broker = broker
 
     @property
     def running(self) -> bool:
@@ -134,6 +161,9 @@ class SimServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and wait for the thread to end."""
+        if self.broker is not None:
+            self.broker.stop()  # type: ignore[attr-defined]
+            self.broker = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -160,15 +190,21 @@ def serve_forever(
     host: str | int = "127.0.0.1",
     port: int = 8080,
     print_fn: Callable[[str], None] = print,
+    *,
+    mqtt_port: int | None = None,
+    mqtt_root_ca: Path | str | None = None,
 ) -> None:
     """Serve in the foreground until Ctrl-C, after printing how to connect.
 
-    ``serve_forever(config, port)`` (an int in second place) is accepted too.
+    ``serve_forever(config, port)`` (an int in second place) is accepted too. With ``mqtt_port`` the MQTT
+    broker runs too; its refusals and dropped messages are logged to standard error.
     """
     if isinstance(host, int):
         port, host = host, "127.0.0.1"
     config = config or SimConfig()
-    server = SimServer(config, host, port)
+    if mqtt_port is not None:
+        _log_mqtt_to_stderr()
+    server = SimServer(config, host, port, mqtt_port=mqtt_port, mqtt_root_ca=mqtt_root_ca)
     server.start()
     try:
         demo = next((c for c in config.clients if c.client_id == DEMO_CLIENT_ID), None)
@@ -185,6 +221,17 @@ def serve_forever(
         for client in config.clients:
             if client.client_id not in (DEMO_CLIENT_ID, DEMO_READONLY_CLIENT_ID):
                 print_fn(f"  Also accepted:  {client.client_id} (with the secret given on the command line)")
+        broker = server.broker
+        if broker is not None:
+            from tui.sim.broker import SimBroker
+
+            assert isinstance(broker, SimBroker)
+            print_fn(f"  MQTT broker:    {broker.url} (MQTT 3.1.1, TLS, client certificates)")
+            print_fn(f"  Broker root CA: {broker.root_ca_file}")
+            print_fn(
+                f"  Check a device: ihub certs check --cert DEVICE.pem --key DEVICE.key "
+                f"--broker {broker.address} --root-ca {broker.root_ca_file} --client-id {config.tenant}_<CN>"
+            )
         print_fn("Press Ctrl-C to stop.")
         while server.running:
             time.sleep(0.5)
@@ -192,3 +239,14 @@ def serve_forever(
         print_fn("Stopping the simulator.")
     finally:
         server.stop()
+
+
+def _log_mqtt_to_stderr() -> None:
+    """The broker's log (connections, refusals with their reason, dropped messages) on standard error."""
+    logger = logging.getLogger("tui.sim.mqtt")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s mqtt: %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

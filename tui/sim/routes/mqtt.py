@@ -280,7 +280,8 @@ async def create_agent_certificate(request: Request) -> JSONResponse:
     now = _now(request)
     # RSA key generation takes tens of milliseconds: keep it off the event loop.
     ca = await run_in_threadpool(mqtt_ca, request)
-    cert_pem, key_pem = await run_in_threadpool(ca.issue, client_id, now)
+    # CN = the name, so that the client id is <tenant>_<CN> as for every MQTT certificate (5.1).
+    cert_pem, key_pem = await run_in_threadpool(ca.issue, name, now)
     resource: dict[str, Any] = {
         "id": ulid(int(now.timestamp() * 1000)),
         "name": name,

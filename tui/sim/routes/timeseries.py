@@ -64,6 +64,7 @@ STRING_MAX = 255
 BIG_STRING_MAX = 100_000
 ASSET_ID = re.compile(r"^[a-f0-9]{32}$")
 BEFORE_ALL_MS = -(1 << 62)
+AFTER_ALL_MS = 1 << 62
 
 
 def _bad(message: str, shape: str = ID_MESSAGE, code: str | None = None) -> SimHTTPError:
@@ -127,7 +128,10 @@ def load_series(
         writes = dict(state.ts_writes.get(key, {}))
         deleted = list(state.ts_deleted.get(key, []))
         created = state.assets[asset_id].createdAt
-    if created > 0:
+    if not aspect_type.synthetic:
+        # An MQTT agent's aspect: only what the agent published (tui.sim.agents).
+        deleted.append((BEFORE_ALL_MS, AFTER_ALL_MS))
+    elif created > 0:
         # No synthetic data before the asset existed (written data is kept).
         deleted.append((BEFORE_ALL_MS, int(created * 1000)))
     series = Series(signal_for(config, asset_id, aspect_name, aspect_type), writes, deleted, now_ms(config))
