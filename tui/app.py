@@ -39,7 +39,12 @@ TOKEN_CHECK_SECONDS = 5.0
 
 # Every style sheet of the app, loaded once at start: each area's rules are nested under its screen class,
 # so no rule leaks into another area and none is missing before an area is first shown.
-STYLE_SHEETS: list[str | PurePath] = ["tcss/app.tcss", "tcss/dialogs.tcss", "tcss/keys.tcss"]
+STYLE_SHEETS: list[str | PurePath] = [
+    "tcss/app.tcss",
+    "tcss/dialogs.tcss",
+    "tcss/keys.tcss",
+    "tcss/timeseries.tcss",
+]
 
 
 def _area_bindings() -> list[BindingType]:

@@ -60,13 +60,18 @@ def chart_data(
     columns: int,
     start_ms: int | None = None,
     end_ms: int | None = None,
+    mark_share: float = 0.0,
 ) -> ChartData:
     """Points for ``variable`` over ``(start_ms, end_ms]`` (default: the frame's span), for a chart
     ``columns`` wide: two points per column at most for raw data, one bucket each for aggregates
-    (min/max of the band kept per column when there are more buckets than columns)."""
+    (min/max of the band kept per column when there are more buckets than columns).
+
+    ``mark_share``: an aggregate bucket is marked uncertain (bad) when at least this share of its values
+    is uncertain (bad); 0 marks every bucket holding one. Raw records are always marked one by one.
+    """
     columns = max(1, int(columns))
     if isinstance(frame, AggregateFrame):
-        return _aggregate_data(frame, variable, columns, start_ms, end_ms)
+        return _aggregate_data(frame, variable, columns, start_ms, end_ms, mark_share)
     col = frame.columns.get(variable)
     if col is None or not len(frame):
         return ChartData(np.empty(0), np.empty(0))
@@ -92,7 +97,12 @@ def chart_data(
 
 
 def _aggregate_data(
-    frame: AggregateFrame, variable: str, columns: int, start_ms: int | None, end_ms: int | None
+    frame: AggregateFrame,
+    variable: str,
+    columns: int,
+    start_ms: int | None,
+    end_ms: int | None,
+    mark_share: float = 0.0,
 ) -> ChartData:
     if variable not in frame.stats or not len(frame):
         return ChartData(np.empty(0), np.empty(0))
@@ -113,8 +123,10 @@ def _aggregate_data(
         (float(view.starts[0]) if start_ms is None else start_ms) / 1000.0,
         (float(view.ends[-1]) if end_ms is None else end_ms) / 1000.0,
     )
-    uncertain = bucket_mid[np.nan_to_num(f["countuncertain"]) > 0]
-    bad = bucket_mid[np.nan_to_num(f["countbad"]) > 0]
+    total = np.maximum(view.count(variable), 1)
+    uncertain_n, bad_n = np.nan_to_num(f["countuncertain"]), np.nan_to_num(f["countbad"])
+    uncertain = bucket_mid[(uncertain_n > 0) & (uncertain_n >= mark_share * total)]
+    bad = bucket_mid[(bad_n > 0) & (bad_n >= mark_share * total)]
     return ChartData(
         mids / 1000.0,
         y,
