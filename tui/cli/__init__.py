@@ -44,6 +44,14 @@ GROUPS: tuple[Group, ...] = (
         "encrypted vault or the environment) and are never printed.",
     ),
     Group(
+        "ts",
+        "ts",
+        "time series: get, latest, put, plot",
+        "Read, write and chart an aspect's time series (IoT Time Series v3, Aggregates v4): 'get' "
+        "streams records or aggregates as CSV, JSON or a table, 'latest' the newest values, 'put' writes a "
+        "checked CSV file, 'plot' prints a chart in braille or block characters.",
+    ),
+    Group(
         "demo",
         "demo",
         "open the app against the embedded simulator (fake data, nothing is saved)",
