@@ -129,24 +129,41 @@ class TimeSeriesScreen(AreaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "pick", "Series", id="ts.pick", tooltip="Pick an asset, aspect and variables to chart"),
         Binding("r", "range", "Range", id="ts.range", tooltip="Time range: presets or from/to, and source"),
-        Binding("plus,equals_sign", "zoom(0.5)", "Zoom in", id="ts.zoom_in", key_display="+"),
-        Binding("minus", "zoom(2.0)", "Zoom out", id="ts.zoom_out", key_display="-"),
+        Binding(
+            "plus,equals_sign",
+            "zoom(0.5)",
+            "Zoom in",
+            id="ts.zoom_in",
+            key_display="+",
+            tooltip="Zoom in: the narrower window is read at a finer resolution (raw when it fits)",
+        ),
+        Binding(
+            "minus",
+            "zoom(2.0)",
+            "Zoom out",
+            id="ts.zoom_out",
+            key_display="-",
+            tooltip="Zoom out: twice the window",
+        ),
         Binding(
             "shift+left",
             "pan(-1)",
             "Pan",
             id="ts.pan_left",
             key_display="⇧←→",
-            tooltip="Pan to earlier times",
+            tooltip="Pan a quarter window earlier (⇧←) or later (⇧→)",
+        ),
+        Binding("shift+right", "pan(1)", "Pan later", id="ts.pan_right", show=False),
+        Binding(
+            "left", "cursor(-1)", "Cursor", id="ts.cursor_left", show=False, tooltip="Cursor one column left"
         ),
         Binding(
-            "shift+right", "pan(1)", "Pan later", id="ts.pan_right", show=False, tooltip="Pan to later times"
-        ),
-        Binding(
-            "left", "cursor(-1)", "Cursor", id="ts.cursor_left", show=False, tooltip="Move the cursor left"
-        ),
-        Binding(
-            "right", "cursor(1)", "Cursor", id="ts.cursor_right", show=False, tooltip="Move the cursor right"
+            "right",
+            "cursor(1)",
+            "Cursor",
+            id="ts.cursor_right",
+            show=False,
+            tooltip="Cursor one column right",
         ),
         Binding("0", "reset", "Reset", id="ts.reset", tooltip="Back to the chosen range"),
         Binding("t", "table", "Table", id="ts.table", tooltip="Table view of the same data"),
@@ -281,8 +298,12 @@ class TimeSeriesScreen(AreaScreen):
             return
         self._open_request(request)
 
+    def add_request(self, request: ChartRequest) -> None:
+        """Add the variables of ``request`` to what is charted (pump A against pump B)."""
+        self._open_request(request, replace=False)
+
     @work(exclusive=True, group="ts-request", exit_on_error=False, description="open chart")
-    async def _open_request(self, request: ChartRequest) -> None:
+    async def _open_request(self, request: ChartRequest, replace: bool = True) -> None:
         api = self.ctx.api
         if api is None:
             self._pending = request
@@ -314,12 +335,15 @@ class TimeSeriesScreen(AreaScreen):
         if not names:
             self._message(f"{aspect.name} of {name} has no numeric variables: pick some with a.", error=True)
             return
-        self.series = []
+        if replace:
+            self.series = []
+            self.results.clear()
+            self.errors.clear()
+            self.cursor_ms = None
+        charted = {s.key for s in self.series}
         for var_name in names:
-            self._add_series(asset.asset_id, name, aspect, var_name)
-        self.results.clear()
-        self.errors.clear()
-        self.cursor_ms = None
+            if (asset.asset_id, aspect.name, var_name) not in charted:
+                self._add_series(asset.asset_id, name, aspect, var_name)
         self.picker.asset = asset
         self.picker.aspect = aspect
         self.picker.aspects = aspects

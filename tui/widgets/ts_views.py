@@ -123,9 +123,15 @@ class SeriesLegend(Static):
 
     @property
     def plain(self) -> str:
-        return "\n".join(
-            f"{r.label} [{r.unit}] {r.detail.plain if r.detail else ''} {r.note}".strip() for r in self.rows
-        )
+        lines = []
+        for r in self.rows:
+            parts = [r.label + (f" [{r.unit}]" if r.unit else "")]
+            if r.detail is not None and r.detail.plain:
+                parts.append(r.detail.plain)
+            if r.note:
+                parts.append(r.note)
+            lines.append("   ".join(parts))
+        return "\n".join(lines)
 
 
 STATS_COLUMNS = (
