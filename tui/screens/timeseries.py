@@ -56,7 +56,7 @@ from tui.errors import error_text
 from tui.messages import ConnectionChanged
 from tui.screens.base import AreaScreen
 from tui.screens.ts_dialogs import ExportChoice, ExportDialog, RangeChoice, RangeDialog, force_text
-from tui.widgets.ts_chart import PALETTE, STATE_LABEL, DrawSeries, Panel, TimeSeriesChart
+from tui.widgets.ts_chart import MARGIN_LEFT, PALETTE, STATE_LABEL, DrawSeries, Panel, TimeSeriesChart
 from tui.widgets.ts_picker import CHARTABLE, SeriesPicker
 from tui.widgets.ts_views import (
     LegendRow,
@@ -79,6 +79,7 @@ REDRAW_DEBOUNCE_S = 0.15
 # An aggregate bucket is marked uncertain or bad when at least this share of its values is: a sensor with
 # 1 % bad values spread evenly would otherwise mark every bucket (the readout and statistics give shares).
 MARK_SHARE = 0.05
+PICKER_WIDTH = 34  # tui/tcss/timeseries.tcss #ts-picker
 
 Group = tuple[str, str]  # (asset id, aspect name)
 
@@ -251,7 +252,7 @@ class TimeSeriesScreen(AreaScreen):
         self.app.app_resume_signal.subscribe(self, self._app_resumed)
         self._show_range()
         self._message("Press a to pick an asset, an aspect and variables (or c on an aspect in Assets).")
-        self._open_picker(focus=False)
+        self.picker.display = True  # the asset list is filled once connected (on_connection_changed)
         self.chart.focus()
 
     # -- time ----------------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ class TimeSeriesScreen(AreaScreen):
             self._open_request(request)
         elif self.series:
             self.reload()
-        if self.picker.display and self.picker.stage == "asset":
+        if self.picker.display and self.picker.stage == "asset" and not self.picker.assets:
             self._search("")
 
     @property
@@ -393,7 +394,7 @@ class TimeSeriesScreen(AreaScreen):
         picker.display = True
         if focus:
             picker.focus_box()
-        if picker.stage == "asset" and not picker.assets:
+        if picker.stage == "asset" and not picker.assets and self.ctx.api is not None and self.is_mounted:
             self._search("")
 
     def _close_picker(self) -> None:
@@ -482,7 +483,7 @@ class TimeSeriesScreen(AreaScreen):
         if not self.series:
             return
         groups = self._groups()
-        width = self.chart.columns
+        width = self.plan_columns()
         rng = self.range
         self._set_status(f"reading {rng.describe(self.zone)}…")
         outcomes = await asyncio.gather(
@@ -517,8 +518,10 @@ class TimeSeriesScreen(AreaScreen):
     def _summary(self) -> str:
         parts: list[str] = []
         groups = self._groups()
+        one_aspect = len({aspect for _asset, aspect in groups}) == 1
         for group, series in groups.items():
-            name = f"{series[0].asset_name} · {group[1]}: " if len(groups) > 1 else ""
+            name = series[0].asset_name if one_aspect else f"{series[0].asset_name} · {group[1]}"
+            name = f"{name}: " if len(groups) > 1 else ""
             if group in self.results:
                 parts.append(name + self.results[group].summary)
             elif group in self.errors:
@@ -1072,7 +1075,16 @@ class TimeSeriesScreen(AreaScreen):
         self.query_one("#ts-status", Static).update(f" {live}{text}" if live or text else "")
 
     # -- resize ----------------------------------------------------------------------------------------
-    def on_resize(self) -> None:
+    def plan_columns(self) -> int:
+        """The chart's data columns once the layout settles (the picker open or closed), for the plan."""
+        width = self.size.width or self.app.size.width
+        if self.picker.display:
+            width -= PICKER_WIDTH
+        return max(20, width - MARGIN_LEFT - 2)
+
+    @on(TimeSeriesChart.Resized)
+    def _chart_resized(self, message: TimeSeriesChart.Resized) -> None:
+        message.stop()
         if self.results and self.is_current:
             if self._redraw_timer is not None:
                 self._redraw_timer.stop()

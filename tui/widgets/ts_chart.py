@@ -237,6 +237,9 @@ class TimeSeriesChart(Vertical, can_focus=True):
     }
     """
 
+    class Resized(Message):
+        """The chart's size changed: points per column may need drawing again."""
+
     @dataclass
     class WindowChanged(Message):
         """The user zoomed or panned with the mouse: the new window, epoch seconds."""
@@ -256,6 +259,9 @@ class TimeSeriesChart(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield from ()
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
     @property
     def plots(self) -> list[ChartPlot]:
