@@ -16,7 +16,7 @@ async def _two_pumps(pilot) -> None:
     async with asyncio.timeout(20):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        await chart_two_pumps(app, pilot)
+        await chart_two_pumps(app, pilot, frozen_timing=True)
         await app.workers.wait_for_complete()
         await pilot.pause()
 

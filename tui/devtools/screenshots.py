@@ -59,7 +59,7 @@ async def _prepare_keys(app: IhubApp, pilot: Pilot[None]) -> None:
     await settle(app)
 
 
-async def _idle(app: IhubApp, limit: float = 20.0) -> None:
+async def wait_idle(app: IhubApp, limit: float = 20.0) -> None:
     """Wait for the app's workers; a worker cancelled by a newer one of its group is not an error here."""
     from textual.worker import WorkerCancelled
 
@@ -79,9 +79,11 @@ async def _prepare_timeseries(app: IhubApp, pilot: Pilot[None]) -> None:
     await pilot.pause(0.3)
 
 
-async def chart_two_pumps(app: IhubApp, pilot: Pilot[None], zone: str = "Europe/Berlin") -> None:
+async def chart_two_pumps(
+    app: IhubApp, pilot: Pilot[None], zone: str = "Europe/Berlin", *, frozen_timing: bool = False
+) -> None:
     """Chart ``velocityRms`` of Pump ER-1104 against Pump ER-1203 over the last 7 days (screenshots, the
-    snapshot test)."""
+    snapshot test; ``frozen_timing``: the status line says 0.00 s, so the picture is the same every run)."""
     from zoneinfo import ZoneInfo
 
     from tui.api.assets import name_filter
@@ -100,12 +102,16 @@ async def chart_two_pumps(app: IhubApp, pilot: Pilot[None], zone: str = "Europe/
     screen = app.screen
     assert isinstance(screen, TimeSeriesScreen)
     screen.zone = screen.chart.tz = ZoneInfo(zone)
+    if frozen_timing:
+        from tui.api.ts.fetch import TimeSeriesReader
+
+        screen._reader, screen._reader_api = TimeSeriesReader(api, clock=lambda: 0.0), api
     screen.apply_preset("7d")
-    await _idle(app)
+    await wait_idle(app)
     screen.handle_request(ChartRequest(pumps["Pump ER-1104"], "Vibration", ("velocityRms",), "Pump ER-1104"))
-    await _idle(app)
+    await wait_idle(app)
     screen.add_request(ChartRequest(pumps["Pump ER-1203"], "Vibration", ("velocityRms",), "Pump ER-1203"))
-    await _idle(app)
+    await wait_idle(app)
     await pilot.pause()
     screen.action_cursor(1)
     await pilot.pause()

@@ -206,6 +206,7 @@ class TimeSeriesScreen(AreaScreen):
         self._redraw_timer: Timer | None = None
         self._drawn_columns = 0
         self._polling = False
+        self._asked = False  # opened with a ChartRequest: the picker's asset list waits until it is used
 
     # -- layout --------------------------------------------------------------------------------------
     def compose_area(self) -> ComposeResult:
@@ -273,8 +274,13 @@ class TimeSeriesScreen(AreaScreen):
             self._open_request(request)
         elif self.series:
             self.reload()
-        if self.picker.display and self.picker.stage == "asset" and not self.picker.assets:
-            self._search("")
+        if (
+            self.picker.display
+            and self.picker.stage == "asset"
+            and not self.picker.assets
+            and not self._asked
+        ):
+            self._search("")  # fill the picker of an empty area (not when it was opened to chart something)
 
     @property
     def reader(self) -> TimeSeriesReader | None:
@@ -293,6 +299,7 @@ class TimeSeriesScreen(AreaScreen):
         if not isinstance(request, ChartRequest):
             super().handle_request(request)
             return
+        self._asked = True
         if self.ctx.api is None:
             self._pending = request
             self._message(f"Waiting for the connection to chart {request.aspect}…")
@@ -395,7 +402,7 @@ class TimeSeriesScreen(AreaScreen):
         if focus:
             picker.focus_box()
         if picker.stage == "asset" and not picker.assets and self.ctx.api is not None and self.is_mounted:
-            self._search("")
+            self._search(picker.box.value.strip())
 
     def _close_picker(self) -> None:
         self.picker.display = False
