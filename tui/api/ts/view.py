@@ -53,6 +53,22 @@ def _thin(x: np.ndarray, start: float, end: float, columns: int) -> np.ndarray:
     return x[keep]
 
 
+def _marks(
+    t: np.ndarray, window: np.ndarray, hit: np.ndarray, lo: float, hi: float, columns: int, share: float
+) -> np.ndarray:
+    """Epoch s of one mark per column holding ``hit`` records, where at least ``share`` of the column's
+    records (in ``window``) are hits; ``share`` 0 marks every column with one."""
+    marked = t[window & hit]
+    if not len(marked) or share <= 0 or hi <= lo:
+        return _thin(marked / 1000.0, lo / 1000, hi / 1000, columns)
+    col_of = np.clip(np.floor((t[window] - lo) * columns / (hi - lo)).astype(np.int64), 0, columns - 1)
+    hits = np.bincount(col_of, weights=hit[window].astype(np.float64), minlength=columns)
+    total = np.bincount(col_of, minlength=columns)
+    keep = (hits > 0) & (hits >= share * np.maximum(total, 1))
+    marked_col = np.clip(np.floor((marked - lo) * columns / (hi - lo)).astype(np.int64), 0, columns - 1)
+    return _thin(marked[keep[marked_col]] / 1000.0, lo / 1000, hi / 1000, columns)
+
+
 def chart_data(
     frame: RawFrame | AggregateFrame,
     variable: str,
@@ -66,8 +82,8 @@ def chart_data(
     ``columns`` wide: two points per column at most for raw data, one bucket each for aggregates
     (min/max of the band kept per column when there are more buckets than columns).
 
-    ``mark_share``: an aggregate bucket is marked uncertain (bad) when at least this share of its values
-    is uncertain (bad); 0 marks every bucket holding one. Raw records are always marked one by one.
+    ``mark_share``: a chart column (raw) or an aggregate bucket is marked uncertain (bad) when at least
+    this share of its values is uncertain (bad); 0 marks every column or bucket holding one.
     """
     columns = max(1, int(columns))
     if isinstance(frame, AggregateFrame):
@@ -89,10 +105,8 @@ def chart_data(
     if col.quality is not None:
         classes = quality_classes(col.quality)
         window = (t >= lo) & (t <= hi) & present
-        uncertain_x = _thin(
-            t[window & (classes == C.TS_QC_UNCERTAIN)] / 1000.0, lo / 1000, hi / 1000, columns
-        )
-        bad_x = _thin(t[window & (classes == C.TS_QC_BAD)] / 1000.0, lo / 1000, hi / 1000, columns)
+        uncertain_x = _marks(t, window, classes == C.TS_QC_UNCERTAIN, lo, hi, columns, mark_share)
+        bad_x = _marks(t, window, classes == C.TS_QC_BAD, lo, hi, columns, mark_share)
     return ChartData(x, yg[idx], None, None, uncertain_x, bad_x, step=is_bool)
 
 
