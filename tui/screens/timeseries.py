@@ -79,7 +79,8 @@ REDRAW_DEBOUNCE_S = 0.15
 # An aggregate bucket is marked uncertain or bad when at least this share of its values is: a sensor with
 # 1 % bad values spread evenly would otherwise mark every bucket (the readout and statistics give shares).
 MARK_SHARE = 0.05
-PICKER_WIDTH = 34  # tui/tcss/timeseries.tcss #ts-picker
+PICKER_WIDTH = 34
+REPLAN_CHANGE = 0.25  # a chart this much wider or narrower than planned for is read again  # tui/tcss/timeseries.tcss #ts-picker
 
 Group = tuple[str, str]  # (asset id, aspect name)
 
@@ -205,6 +206,7 @@ class TimeSeriesScreen(AreaScreen):
         self._live_timer: Timer | None = None
         self._redraw_timer: Timer | None = None
         self._drawn_columns = 0
+        self._planned_columns = 0
         self._polling = False
         self._asked = False  # opened with a ChartRequest: the picker's asset list waits until it is used
 
@@ -491,6 +493,7 @@ class TimeSeriesScreen(AreaScreen):
             return
         groups = self._groups()
         width = self.plan_columns()
+        self._planned_columns = width
         rng = self.range
         self._set_status(f"reading {rng.describe(self.zone)}…")
         outcomes = await asyncio.gather(
@@ -1098,7 +1101,13 @@ class TimeSeriesScreen(AreaScreen):
             self._redraw_timer = self.set_timer(REDRAW_DEBOUNCE_S, self._resized)
 
     async def _resized(self) -> None:
-        if self.results and self.chart.columns != self._drawn_columns:
+        columns = self.chart.columns
+        if not self.results or columns == self._drawn_columns:
+            return
+        planned = max(1, self._planned_columns)
+        if abs(columns - planned) / planned > REPLAN_CHANGE:
+            self.reload()  # much wider or narrower: another resolution may fit (the cache may answer)
+        else:
             await self._redraw()
 
     # -- palette ---------------------------------------------------------------------------------------
@@ -1140,7 +1149,10 @@ def _cell(frame: RawFrame | AggregateFrame, variable: str, i: int) -> Text | str
         text = Text(format_number(float(mean)))
         text.append(f" ({format_number(float(lo))}–{format_number(float(hi))})", style="dim")
         bad, uncertain = f["countbad"][i], f["countuncertain"][i]
-        text.append_text(quality_mark("bad" if bad > 0 else "uncertain" if uncertain > 0 else None))
+        total = max(1.0, float(np.nansum([f["countgood"][i], uncertain, bad])))
+        worst = "bad" if bad >= MARK_SHARE * total and bad > 0 else None
+        worst = worst or ("uncertain" if uncertain >= MARK_SHARE * total and uncertain > 0 else None)
+        text.append_text(quality_mark(worst))
         return text
     col = frame.columns[variable]
     value = col.value_at(i)
