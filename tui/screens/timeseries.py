@@ -79,8 +79,8 @@ REDRAW_DEBOUNCE_S = 0.15
 # An aggregate bucket is marked uncertain or bad when at least this share of its values is: a sensor with
 # 1 % bad values spread evenly would otherwise mark every bucket (the readout and statistics give shares).
 MARK_SHARE = 0.05
-PICKER_WIDTH = 34
-REPLAN_CHANGE = 0.25  # a chart this much wider or narrower than planned for is read again  # tui/tcss/timeseries.tcss #ts-picker
+PICKER_WIDTH = 34  # tui/tcss/timeseries.tcss #ts-picker
+REPLAN_CHANGE = 0.25  # a chart this much wider or narrower than planned for is read again
 
 Group = tuple[str, str]  # (asset id, aspect name)
 
