@@ -660,3 +660,27 @@ async def test_asset_search_failure_and_escape_keep_the_app_up(demo_app: IhubApp
         await asyncio.sleep(0.1)
         await pilot.press("escape")
         assert demo_app.is_running
+
+
+async def test_a_mouse_zoom_in_one_panel_moves_every_panel_and_reads_the_window(
+    demo_app: IhubApp, settle
+) -> None:
+    from textual_plot import PlotWidget
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        screen = await open_chart(demo_app, pilot, settle, request("velocityRms", "bearingTemperature"))
+        first, second = screen.chart.query(ChartPlot)
+        end = screen.range.end_ms / 1000
+        start = end - 3 * 3600
+        # What textual-plot posts after a wheel notch over the first panel (several in a row while scrolling).
+        for step in (3, 2, 1):
+            first.post_message(PlotWidget.ScaleChanged(first, start - step * 60, end, 0.0, 10.0))
+        first.post_message(PlotWidget.ScaleChanged(first, start, end, 0.0, 10.0))
+        await pilot.pause()
+        assert (second._x_min, second._x_max) == (start, end)  # the other panel follows at once
+        await pilot.pause(0.5)  # one read after the notches settle
+        await settle(demo_app, pilot)
+        assert screen.range.start_ms == int(start * 1000) and screen.range.end_ms == int(end * 1000)
+        assert next(iter(screen.results.values())).plan.source == "raw"
+        assert screen.preset_key is None
