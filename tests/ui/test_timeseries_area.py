@@ -623,7 +623,9 @@ async def test_keys_are_in_the_key_bar_and_the_help(demo_app: IhubApp, settle) -
         assert "Live mode: poll the newest values and slide" in entries.values()
 
 
-async def test_a_resize_redraws_for_the_new_width_without_reading_again(demo_app: IhubApp, settle) -> None:
+async def test_a_resize_redraws_for_the_new_width_and_a_large_one_reads_again(
+    demo_app: IhubApp, settle
+) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await settle(demo_app, pilot)
         screen = await open_chart(demo_app, pilot, settle, request("velocityRms", "bearingTemperature"))
@@ -631,14 +633,23 @@ async def test_a_resize_redraws_for_the_new_width_without_reading_again(demo_app
         points = len(drawn(screen)["mm/s"][0].x)
         result = next(iter(screen.results.values()))
         draws = screen.chart.draws
-        await pilot.resize_terminal(80, 24)
+        # A little narrower: the points are derived again from what was read.
+        await pilot.resize_terminal(100, 36)
         await reread(demo_app, pilot, settle)
-        assert screen.chart.columns < wide
+        assert wide * 0.75 < screen.chart.columns < wide
         assert screen.chart.draws > draws
         assert next(iter(screen.results.values())) is result  # redrawn from memory, not read again
         series = drawn(screen)["mm/s"][0]
         # Fewer columns, fewer points: min and max per column of the band at most.
         assert len(series.x) < points and len(series.x) <= 4 * screen.chart.columns + 2
+        # Much narrower: planned again for the new width, a coarser interval.
+        await pilot.resize_terminal(70, 24)
+        await reread(demo_app, pilot, settle)
+        narrow = next(iter(screen.results.values()))
+        assert narrow is not result
+        assert narrow.plan.interval is not None and result.plan.interval is not None
+        assert narrow.plan.interval.seconds > result.plan.interval.seconds
+        assert narrow.plan.width == screen.chart.columns
 
 
 async def test_asset_search_failure_and_escape_keep_the_app_up(demo_app: IhubApp, settle) -> None:
