@@ -19,7 +19,7 @@ from tui.api.models import Aspect
 from tui.api.ts.frame import AggregateFrame, RawFrame, series_stats
 from tui.api.ts.plan import parse_force
 from tui.api.ts.timerange import TimeRange
-from tui.api.ts.view import readout
+from tui.api.ts.view import chart_data, readout
 from tui.app import IhubApp
 from tui.context import ChartRequest
 from tui.devtools.screenshots import FROZEN_TIME
@@ -629,7 +629,9 @@ async def test_a_resize_redraws_for_the_new_width_and_a_large_one_reads_again(
     async with demo_app.run_test(size=SIZE) as pilot:
         await settle(demo_app, pilot)
         screen = await open_chart(demo_app, pilot, settle, request("velocityRms", "bearingTemperature"))
+        await reread(demo_app, pilot, settle)
         wide = screen.chart.columns
+        assert screen._drawn_columns == wide
         points = len(drawn(screen)["mm/s"][0].x)
         result = next(iter(screen.results.values()))
         draws = screen.chart.draws
@@ -640,8 +642,16 @@ async def test_a_resize_redraws_for_the_new_width_and_a_large_one_reads_again(
         assert screen.chart.draws > draws
         assert next(iter(screen.results.values())) is result  # redrawn from memory, not read again
         series = drawn(screen)["mm/s"][0]
-        # Fewer columns, fewer points: min and max per column of the band at most.
-        assert len(series.x) < points and len(series.x) <= 4 * screen.chart.columns + 2
+        # Derived again for the new width (what chart_data gives for that many columns).
+        expected = chart_data(
+            result.frame, "velocityRms", columns=screen.chart.columns, start_ms=screen.range.start_ms,
+            end_ms=screen.range.end_ms,
+        )  # fmt: skip
+        assert screen._drawn_columns == screen.chart.columns and len(series.x) == len(expected.x)
+        assert points == len(
+            chart_data(result.frame, "velocityRms", columns=wide, start_ms=screen.range.start_ms,
+                       end_ms=screen.range.end_ms).x
+        )  # fmt: skip
         # Much narrower: planned again for the new width, a coarser interval.
         await pilot.resize_terminal(70, 24)
         await reread(demo_app, pilot, settle)

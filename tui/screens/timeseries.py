@@ -542,7 +542,8 @@ class TimeSeriesScreen(AreaScreen):
     async def _redraw(self) -> None:
         """Turn the frames into points for the chart's width, and refresh legend, table and statistics."""
         chart = self.chart
-        width = chart.columns
+        plots = chart.plots
+        width = plots[0].columns if plots and plots[0].size.width else self.plan_columns()
         self._drawn_columns = width
         start_ms, end_ms = self.range.start_ms, self.range.end_ms
         panels: dict[str, Panel] = {}
@@ -584,7 +585,7 @@ class TimeSeriesScreen(AreaScreen):
             chosen = [*chosen[: MAX_PANELS - 1], merged]
             problems.append("more units than panels: the last panel mixes units")
         cursor = self.cursor_ms / 1000 if self.cursor_ms is not None else None
-        await chart.draw(chosen, start_ms / 1000, end_ms / 1000, cursor)
+        await chart.draw(chosen, start_ms / 1000, end_ms / 1000, cursor, width)
         chart.display = bool(chosen) and not self.show_table
         self._update_legend()
         if self.show_stats:

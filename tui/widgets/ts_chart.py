@@ -285,8 +285,16 @@ class TimeSeriesChart(Vertical, can_focus=True):
             return plots[0].columns
         return max(20, self.size.width - MARGIN_LEFT - 2)
 
-    async def draw(self, panels: list[Panel], start_s: float, end_s: float, cursor: float | None) -> None:
-        """Replace what is drawn: ``panels`` over ``[start_s, end_s]`` with the cursor at ``cursor``."""
+    async def draw(
+        self,
+        panels: list[Panel],
+        start_s: float,
+        end_s: float,
+        cursor: float | None,
+        columns: int | None = None,
+    ) -> None:
+        """Replace what is drawn: ``panels`` over ``[start_s, end_s]`` with the cursor at ``cursor``;
+        ``columns``: the data columns the points were made for (default: the panels' current width)."""
         self.panels = panels
         self.window = (start_s, end_s)
         self.cursor = cursor
@@ -298,7 +306,7 @@ class TimeSeriesChart(Vertical, can_focus=True):
             plot = ChartPlot(allow_pan_and_zoom=True)
             await self.mount(plot)
             plots.append(plot)
-        width = plots[0].columns if plots and plots[0].size.width else self.columns
+        width = columns or (plots[0].columns if plots and plots[0].size.width else self.columns)
         for index, (plot, panel) in enumerate(zip(plots, panels, strict=True)):
             self._draw_panel(plot, panel, width, last=index == len(panels) - 1)
         self.draws += 1
