@@ -51,6 +51,7 @@ STYLE_SHEETS: list[str | PurePath] = [
     "tcss/assets.tcss",
     "tcss/certificates.tcss",
     "tcss/requests.tcss",
+    "tcss/timeseries.tcss",
 ]
 
 

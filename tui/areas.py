@@ -63,9 +63,7 @@ AREAS: tuple[Area, ...] = (
         "3",
         "Time series",
         "Raw values and aggregates for chosen variables",
-        None,
-        "the time series viewer is not built yet (planned: IoT Time Series v3 raw values and Aggregates v4 "
-        "for chosen variables, time ranges, charts and a live mode).",
+        "tui.screens.timeseries:TimeSeriesScreen",
     ),
     Area(
         "certificates",

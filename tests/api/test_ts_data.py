@@ -262,6 +262,25 @@ def test_chart_data_for_raw_frames_breaks_lines_at_outages_and_marks_quality() -
     assert window.x.min() >= (start + 999_000) / 1000 and window.x.max() <= (start + 2_000_000) / 1000
 
 
+def test_chart_data_marks_only_columns_where_the_share_of_bad_quality_is_reached() -> None:
+    from tui.api.ts.view import chart_data
+
+    start = 1_709_000_000_000
+    recs = []
+    for i in range(10_000):  # 100 records per column of a 100-column chart
+        qc = 0
+        if i % 200 == 7:  # 0.5 % bad everywhere: half the columns hold one
+            qc = 0x80
+        if 3000 <= i < 3010:  # column 30: a burst of 10 % bad
+            qc = 0x80
+        recs.append({"_time": format_ms(start + 1000 * (i + 1)), "flow": 1.0, "flow_qc": qc})
+    frame = RawFrame.from_records(recs)
+    every = chart_data(frame, "flow", columns=100, start_ms=start, end_ms=start + 10_000_000)
+    assert len(every.bad_x) == 50  # share 0: any bad record marks its column (every other one)
+    share = chart_data(frame, "flow", columns=100, start_ms=start, end_ms=start + 10_000_000, mark_share=0.05)
+    assert share.bad_x.tolist() == [(start + 3_001_000) / 1000]  # only the burst
+
+
 def test_chart_data_for_aggregates_keeps_band_and_holes() -> None:
     from tui.api.ts.view import chart_data, readout
 

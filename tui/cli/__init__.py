@@ -59,6 +59,14 @@ GROUPS: tuple[Group, ...] = (
         "Private keys are written with mode 0600 and never printed.",
     ),
     Group(
+        "ts",
+        "ts",
+        "time series: get, latest, put, plot",
+        "Read, write and chart an aspect's time series (IoT Time Series v3, Aggregates v4): 'get' "
+        "streams records or aggregates as CSV, JSON or a table, 'latest' the newest values, 'put' writes a "
+        "checked CSV file, 'plot' prints a chart in braille or block characters.",
+    ),
+    Group(
         "demo",
         "demo",
         "open the app against the embedded simulator (fake data, nothing is saved)",

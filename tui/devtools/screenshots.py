@@ -105,9 +105,69 @@ async def _prepare_certificates(app: IhubApp, pilot: Pilot[None]) -> None:
 
 
 # Each area's own steps before its picture (after switching to it); an area without one is shown as is.
+async def wait_idle(app: IhubApp, limit: float = 20.0) -> None:
+    """Wait for the app's workers; a worker cancelled by a newer one of its group is not an error here."""
+    from textual.worker import WorkerCancelled
+
+    async with asyncio.timeout(limit):
+        while True:
+            try:
+                await app.workers.wait_for_complete()
+                return
+            except WorkerCancelled:
+                continue
+
+
+async def _prepare_timeseries(app: IhubApp, pilot: Pilot[None]) -> None:
+    """Two pumps over 7 days: aggregates with their min/max bands, in the plant's zone."""
+    await chart_two_pumps(app, pilot)
+    await settle(app)
+    await pilot.pause(0.3)
+
+
+async def chart_two_pumps(
+    app: IhubApp, pilot: Pilot[None], zone: str = "Europe/Berlin", *, frozen_timing: bool = False
+) -> None:
+    """Chart ``velocityRms`` of Pump ER-1104 against Pump ER-1203 over the last 7 days (screenshots, the
+    snapshot test; ``frozen_timing``: the status line says 0.00 s, so the picture is the same every run)."""
+    from zoneinfo import ZoneInfo
+
+    from tui.api.assets import name_filter
+    from tui.context import ChartRequest
+    from tui.screens.timeseries import TimeSeriesScreen
+
+    api = app.api
+    if api is None:
+        return
+    pumps = {}
+    for name in ("Pump ER-1104", "Pump ER-1203"):
+        found, _total = await api.assets.page(0, 1, name_filter(name))
+        pumps[name] = found[0].asset_id
+    app.switch_area("timeseries")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, TimeSeriesScreen)
+    screen.zone = screen.chart.tz = ZoneInfo(zone)
+    if frozen_timing:
+        from tui.api.ts.fetch import TimeSeriesReader
+
+        screen._reader, screen._reader_api = TimeSeriesReader(api, clock=lambda: 0.0), api
+    screen.apply_preset("7d")
+    await wait_idle(app)
+    screen.handle_request(ChartRequest(pumps["Pump ER-1104"], "Vibration", ("velocityRms",), "Pump ER-1104"))
+    await wait_idle(app)
+    screen.add_request(ChartRequest(pumps["Pump ER-1203"], "Vibration", ("velocityRms",), "Pump ER-1203"))
+    await wait_idle(app)
+    await pilot.pause()
+    screen.action_cursor(1)
+    await pilot.pause()
+
+
+# Each area's own steps before its picture (after switching to it); an area without one is shown as is.
 PREPARE: dict[str, Callable[[IhubApp, Pilot[None]], Awaitable[None]]] = {
     "keys": _prepare_keys,
     "assets": _prepare_assets,
+    "timeseries": _prepare_timeseries,
     "certificates": _prepare_certificates,
 }
 

@@ -158,7 +158,7 @@ def time_ticks(x0: float, x1: float, max_ticks: int, tz: tzinfo) -> tuple[list[f
     return ticks, step
 
 
-def _time_label(t: float, step: int, tz: tzinfo, previous: datetime | None) -> str:
+def time_label(t: float, step: int, tz: tzinfo, previous: datetime | None) -> str:
     local = datetime.fromtimestamp(t, tz)
     if step >= 28 * 86400:
         return local.strftime("%b %Y")
@@ -256,7 +256,7 @@ def render_chart(
         if not 0 <= col < cols:
             continue
         axis_chars[col] = "┬"
-        text = _time_label(t, xstep, zone, previous)
+        text = time_label(t, xstep, zone, previous)
         at = min(col, cols - len(text))  # a label near the right end shifts left to fit
         if at >= next_free:
             label_chars[at : at + len(text)] = list(text)

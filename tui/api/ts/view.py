@@ -53,6 +53,22 @@ def _thin(x: np.ndarray, start: float, end: float, columns: int) -> np.ndarray:
     return x[keep]
 
 
+def _marks(
+    t: np.ndarray, window: np.ndarray, hit: np.ndarray, lo: float, hi: float, columns: int, share: float
+) -> np.ndarray:
+    """Epoch s of one mark per column holding ``hit`` records, where at least ``share`` of the column's
+    records (in ``window``) are hits; ``share`` 0 marks every column with one."""
+    marked = t[window & hit]
+    if not len(marked) or share <= 0 or hi <= lo:
+        return _thin(marked / 1000.0, lo / 1000, hi / 1000, columns)
+    col_of = np.clip(np.floor((t[window] - lo) * columns / (hi - lo)).astype(np.int64), 0, columns - 1)
+    hits = np.bincount(col_of, weights=hit[window].astype(np.float64), minlength=columns)
+    total = np.bincount(col_of, minlength=columns)
+    keep = (hits > 0) & (hits >= share * np.maximum(total, 1))
+    marked_col = np.clip(np.floor((marked - lo) * columns / (hi - lo)).astype(np.int64), 0, columns - 1)
+    return _thin(marked[keep[marked_col]] / 1000.0, lo / 1000, hi / 1000, columns)
+
+
 def chart_data(
     frame: RawFrame | AggregateFrame,
     variable: str,
@@ -60,13 +76,18 @@ def chart_data(
     columns: int,
     start_ms: int | None = None,
     end_ms: int | None = None,
+    mark_share: float = 0.0,
 ) -> ChartData:
     """Points for ``variable`` over ``(start_ms, end_ms]`` (default: the frame's span), for a chart
     ``columns`` wide: two points per column at most for raw data, one bucket each for aggregates
-    (min/max of the band kept per column when there are more buckets than columns)."""
+    (min/max of the band kept per column when there are more buckets than columns).
+
+    ``mark_share``: a chart column (raw) or an aggregate bucket is marked uncertain (bad) when at least
+    this share of its values is uncertain (bad); 0 marks every column or bucket holding one.
+    """
     columns = max(1, int(columns))
     if isinstance(frame, AggregateFrame):
-        return _aggregate_data(frame, variable, columns, start_ms, end_ms)
+        return _aggregate_data(frame, variable, columns, start_ms, end_ms, mark_share)
     col = frame.columns.get(variable)
     if col is None or not len(frame):
         return ChartData(np.empty(0), np.empty(0))
@@ -84,15 +105,18 @@ def chart_data(
     if col.quality is not None:
         classes = quality_classes(col.quality)
         window = (t >= lo) & (t <= hi) & present
-        uncertain_x = _thin(
-            t[window & (classes == C.TS_QC_UNCERTAIN)] / 1000.0, lo / 1000, hi / 1000, columns
-        )
-        bad_x = _thin(t[window & (classes == C.TS_QC_BAD)] / 1000.0, lo / 1000, hi / 1000, columns)
+        uncertain_x = _marks(t, window, classes == C.TS_QC_UNCERTAIN, lo, hi, columns, mark_share)
+        bad_x = _marks(t, window, classes == C.TS_QC_BAD, lo, hi, columns, mark_share)
     return ChartData(x, yg[idx], None, None, uncertain_x, bad_x, step=is_bool)
 
 
 def _aggregate_data(
-    frame: AggregateFrame, variable: str, columns: int, start_ms: int | None, end_ms: int | None
+    frame: AggregateFrame,
+    variable: str,
+    columns: int,
+    start_ms: int | None,
+    end_ms: int | None,
+    mark_share: float = 0.0,
 ) -> ChartData:
     if variable not in frame.stats or not len(frame):
         return ChartData(np.empty(0), np.empty(0))
@@ -113,8 +137,10 @@ def _aggregate_data(
         (float(view.starts[0]) if start_ms is None else start_ms) / 1000.0,
         (float(view.ends[-1]) if end_ms is None else end_ms) / 1000.0,
     )
-    uncertain = bucket_mid[np.nan_to_num(f["countuncertain"]) > 0]
-    bad = bucket_mid[np.nan_to_num(f["countbad"]) > 0]
+    total = np.maximum(view.count(variable), 1)
+    uncertain_n, bad_n = np.nan_to_num(f["countuncertain"]), np.nan_to_num(f["countbad"])
+    uncertain = bucket_mid[(uncertain_n > 0) & (uncertain_n >= mark_share * total)]
+    bad = bucket_mid[(bad_n > 0) & (bad_n >= mark_share * total)]
     return ChartData(
         mids / 1000.0,
         y,

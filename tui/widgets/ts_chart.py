@@ -1,0 +1,376 @@
+"""The Time series chart: one or more stacked ``textual-plot`` panels sharing one time axis.
+
+``TimeSeriesChart`` draws what the screen hands it (``Panel`` of ``DrawSeries``, already reduced to a
+few points per column by ``tui.api.ts.view.chart_data``); it never reads data itself. Each distinct unit
+gets its own panel with its own y axis, stacked with the same time window (textual-plot has one y axis
+per plot and no second one: stacked panels keep every series on a scale with its own unit and ticks,
+where a normalised second scale would hide the values). Within a panel:
+
+* aggregate buckets are drawn as a filled min/max band (a dim zig-zag through every bucket's min and
+  max, so each braille dot column gets a vertical stroke) with the mean line on top;
+* a NaN in ``y`` is a gap: each finite stretch is its own line, so nothing is drawn across it;
+* booleans are drawn as steps between ``false`` and ``true``;
+* uncertain (``▴``, yellow) and bad (``✕``, red) quality is marked along the bottom of the panel;
+* the cursor is a vertical line through every panel.
+
+The time axis is labelled at round local times of the zone given (``TimeAxis``). Mouse wheel zoom and
+drag pan are textual-plot's; the chart syncs the other panels and posts ``WindowChanged`` (debounced)
+so the screen can fetch the new window at the right resolution. Keys are the screen's: the panels have
+no bindings of their own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+
+import numpy as np
+from rich.color import Color
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual_hires_canvas import Canvas
+from textual_plot import HiResMode, PlotWidget
+from textual_plot.axis_formatter import AxisFormatter
+from textual_plot.plot_widget import VLinePlot
+
+from tui.api.ts.downsample import runs
+from tui.api.ts.textchart import format_value, nice_ticks, time_label, time_ticks
+
+# Series colours, in the order new series get them: distinct on dark and light themes.
+PALETTE = (
+    "#4fc3f7",  # sky blue
+    "#ffb74d",  # orange
+    "#ba68c8",  # violet
+    "#81c784",  # green
+    "#e57373",  # red
+    "#fff176",  # yellow
+    "#4db6ac",  # teal
+    "#f06292",  # pink
+)
+UNCERTAIN_STYLE = "bold #ffd54f"
+BAD_STYLE = "bold #ef5350"
+CURSOR_STYLE = "#b0bec5"
+UNCERTAIN_MARK = "▴"
+BAD_MARK = "✕"
+STATE_LABEL = "state"  # the panel of boolean series
+WINDOW_DEBOUNCE_S = 0.35
+MARGIN_LEFT = 8  # columns for the y tick labels
+
+
+def dim(color: str, amount: float = 0.45, background: str = "#1e1e1e") -> str:
+    """``color`` mixed with ``background`` (the band under a mean line)."""
+    a = Color.parse(color).get_truecolor()
+    b = Color.parse(background).get_truecolor()
+    mix = [round(x * amount + y * (1 - amount)) for x, y in zip(a, b, strict=True)]
+    return "#{:02x}{:02x}{:02x}".format(*mix)
+
+
+def step_xy(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A step line: each value holds until the next point (a NaN still breaks the line)."""
+    if len(x) < 2:
+        return x, y
+    xs = np.empty(2 * len(x) - 1)
+    ys = np.empty(2 * len(y) - 1)
+    xs[0::2], ys[0::2] = x, y
+    xs[1::2], ys[1::2] = x[1:], y[:-1]
+    # A step into or out of a gap is not drawn: the held value ends where the gap starts.
+    ys[1::2][np.isnan(y[1:])] = np.nan
+    return xs, ys
+
+
+def band_xy(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One zig-zag path through every point's min and max: drawn as a line it fills the band with
+    vertical strokes (lo->hi at even points, hi->lo at odd ones), broken where either is NaN."""
+    n = len(x)
+    xs = np.repeat(np.asarray(x, dtype=np.float64), 2)
+    ys = np.empty(2 * n)
+    even = (np.arange(n) % 2) == 0
+    first = np.where(even, lo, hi)
+    second = np.where(even, hi, lo)
+    ys[0::2], ys[1::2] = first, second
+    bad = np.isnan(lo) | np.isnan(hi)
+    ys[0::2][bad] = np.nan
+    ys[1::2][bad] = np.nan
+    return xs, ys
+
+
+def fill_band(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: float, end: float, dots: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The band resampled to one point per braille dot column of ``[start, end]``: each dot column takes
+    the nearest bucket's min and max, or NaN when no bucket is within half the usual spacing (a gap)."""
+    if len(x) < 2 or dots < 2 or end <= start:
+        return x, lo, hi
+    grid = start + (np.arange(dots) + 0.5) * (end - start) / dots
+    right = np.clip(np.searchsorted(x, grid), 1, len(x) - 1)
+    left = right - 1
+    nearest = np.where(np.abs(x[left] - grid) <= np.abs(x[right] - grid), left, right)
+    spacing = float(np.median(np.diff(x)))
+    far = np.abs(x[nearest] - grid) > max(spacing * 0.75, (end - start) / dots)
+    glo = np.where(far, np.nan, lo[nearest])
+    ghi = np.where(far, np.nan, hi[nearest])
+    return grid, glo, ghi
+
+
+@dataclass
+class DrawSeries:
+    """One series as the chart draws it: x epoch seconds, y with NaN gaps, an optional band."""
+
+    color: str
+    x: np.ndarray
+    y: np.ndarray
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
+    step: bool = False
+    uncertain_x: np.ndarray | None = None
+    bad_x: np.ndarray | None = None
+
+
+@dataclass
+class Panel:
+    """A stacked plot: its y label (the unit) and its series; ``state`` panels show false/true."""
+
+    label: str
+    series: list[DrawSeries] = field(default_factory=list)
+    state: bool = False
+
+
+class TimeAxis(AxisFormatter):
+    """Ticks at round local times (``tui.api.ts.textchart.time_ticks``), at most ``max_ticks``."""
+
+    def __init__(self, tz: tzinfo, max_ticks: int = 6) -> None:
+        self.tz = tz
+        self.max_ticks = max_ticks
+        self._step = 3600
+
+    def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
+        ticks, step = time_ticks(min_, max_, max(2, self.max_ticks), self.tz)
+        self._step = step
+        return ticks
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        labels: list[str] = []
+        previous: datetime | None = None
+        for t in ticks:
+            labels.append(time_label(float(t), self._step, self.tz, previous))
+            previous = datetime.fromtimestamp(float(t), self.tz)
+        return labels
+
+
+class ValueAxis(AxisFormatter):
+    """Round value ticks with labels short enough for the margin (``25k``, ``0.5``)."""
+
+    def __init__(self, max_ticks: int = 5) -> None:
+        self.max_ticks = max_ticks
+        self._step = 1.0
+
+    def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
+        ticks = nice_ticks(min_, max_, max(2, self.max_ticks))
+        self._step = ticks[1] - ticks[0] if len(ticks) > 1 else max(abs(max_ - min_), 1e-9)
+        return [t for t in ticks if min_ <= t <= max_]
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        return [format_value(float(t), self._step) for t in ticks]
+
+
+class StateAxis(AxisFormatter):
+    """Two ticks for booleans: ``false`` at 0 and ``true`` at 1."""
+
+    def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
+        return [0.0, 1.0]
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        return ["true" if t >= 0.5 else "false" for t in ticks]
+
+
+class ChartPlot(PlotWidget, inherit_bindings=False, can_focus=False):
+    """One panel: a ``PlotWidget`` without keys of its own, slim margins, and a cursor line."""
+
+    BINDINGS = []
+    margin_top = reactive(1)
+    margin_bottom = reactive(1)
+    margin_left = reactive(MARGIN_LEFT)
+
+    def _render_plot(self) -> None:
+        # textual-hires-canvas refreshes its widget on every pixel written (box, ticks, markers): one
+        # refresh per canvas for the whole render instead (about 1 000 refreshes per panel otherwise).
+        with ExitStack() as stack:
+            for canvas in self.query(Canvas):
+                stack.enter_context(canvas.batch_refresh())
+            super()._render_plot()
+
+    def set_cursor(self, x: float | None) -> None:
+        """Show the cursor at ``x`` (epoch s), or hide it."""
+        self._v_lines = [VLinePlot(x=x, line_style=CURSOR_STYLE)] if x is not None else []
+        self._v_lines_labels = [None] * len(self._v_lines)
+        self._rerender()
+
+    @property
+    def columns(self) -> int:
+        """Character columns inside the axes (where data is drawn)."""
+        return max(1, self.size.width - self.margin_left - 2)
+
+
+def y_limits(panel: Panel) -> tuple[float, float]:
+    """The y range of a panel with 5 % room above and below (a flat series gets a readable range)."""
+    if panel.state:
+        return -0.15, 1.15
+    parts = [a for s in panel.series for a in (s.y, s.lo, s.hi) if a is not None and len(a)]
+    finite = np.concatenate([a[np.isfinite(a)] for a in parts]) if parts else np.empty(0)
+    if not len(finite):
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo < 1e-9 * max(1.0, abs(hi)):
+        pad = abs(hi) * 0.1 or 1.0
+        return lo - pad, hi + pad
+    pad = (hi - lo) * 0.06
+    return lo - pad, hi + pad
+
+
+class TimeSeriesChart(Vertical, can_focus=True):
+    """Stacked panels sharing one time window (see the module doc); focusable so the screen's keys reach
+    it, and it posts ``WindowChanged`` after a mouse zoom or pan."""
+
+    DEFAULT_CSS = """
+    TimeSeriesChart {
+        height: 1fr;
+    }
+    TimeSeriesChart > ChartPlot {
+        height: 1fr;
+        min-height: 5;
+    }
+    """
+
+    class Resized(Message):
+        """The chart's size changed: points per column may need drawing again."""
+
+    @dataclass
+    class WindowChanged(Message):
+        """The user zoomed or panned with the mouse: the new window, epoch seconds."""
+
+        start_s: float
+        end_s: float
+
+    def __init__(self, *, tz: tzinfo = UTC, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.tz = tz
+        self.panels: list[Panel] = []
+        self.window: tuple[float, float] = (0.0, 1.0)
+        self.cursor: float | None = None
+        self._pending: tuple[float, float] | None = None
+        self._debounce: Timer | None = None
+        self.draws = 0  # how many times data was drawn (tests, benchmarks)
+
+    def compose(self) -> ComposeResult:
+        yield from ()
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+    @property
+    def plots(self) -> list[ChartPlot]:
+        return list(self.query_children(ChartPlot))
+
+    @property
+    def columns(self) -> int:
+        """Data columns of a panel (an estimate from the chart's width before the first panel exists)."""
+        plots = self.plots
+        if plots and plots[0].size.width:
+            return plots[0].columns
+        return max(20, self.size.width - MARGIN_LEFT - 2)
+
+    async def draw(
+        self,
+        panels: list[Panel],
+        start_s: float,
+        end_s: float,
+        cursor: float | None,
+        columns: int | None = None,
+    ) -> None:
+        """Replace what is drawn: ``panels`` over ``[start_s, end_s]`` with the cursor at ``cursor``;
+        ``columns``: the data columns the points were made for (default: the panels' current width)."""
+        self.panels = panels
+        self.window = (start_s, end_s)
+        self.cursor = cursor
+        plots = self.plots
+        if len(plots) > len(panels):
+            await self.remove_children(plots[len(panels) :])
+            plots = plots[: len(panels)]
+        while len(plots) < len(panels):
+            plot = ChartPlot(allow_pan_and_zoom=True)
+            await self.mount(plot)
+            plots.append(plot)
+        width = columns or (plots[0].columns if plots and plots[0].size.width else self.columns)
+        for index, (plot, panel) in enumerate(zip(plots, panels, strict=True)):
+            self._draw_panel(plot, panel, width, last=index == len(panels) - 1)
+        self.draws += 1
+
+    def _draw_panel(self, plot: ChartPlot, panel: Panel, width: int, *, last: bool) -> None:
+        start_s, end_s = self.window
+        plot.clear()
+        plot.set_ylabel(panel.label)
+        plot.set_x_formatter(TimeAxis(self.tz, max_ticks=max(2, width // 14)))
+        rows = plot.size.height or max(6, self.size.height // max(1, len(self.panels)))
+        plot.set_y_formatter(StateAxis() if panel.state else ValueAxis(max(3, (rows - 2) // 3)))
+        plot.set_xticks(None if last else [])
+        ylo, yhi = y_limits(panel)
+        plot.set_xlimits(start_s, end_s if end_s > start_s else start_s + 1)
+        plot.set_ylimits(ylo, yhi)
+        for s in panel.series:  # bands first: the lines are drawn over them
+            if s.lo is not None and s.hi is not None and len(s.x):
+                gx, glo, ghi = fill_band(s.x, s.lo, s.hi, start_s, end_s, 2 * width)
+                bx, by = band_xy(gx, glo, ghi)
+                for xs, ys in runs(bx, by):
+                    plot.plot(xs, ys, line_style=dim(s.color), hires_mode=HiResMode.BRAILLE)
+        for s in panel.series:
+            x, y = (step_xy(s.x, s.y) if s.step else (s.x, s.y)) if len(s.x) else (s.x, s.y)
+            for xs, ys in runs(x, y):
+                if len(xs) == 1:
+                    plot.scatter(xs, ys, marker_style=s.color, hires_mode=HiResMode.BRAILLE)
+                else:
+                    plot.plot(xs, ys, line_style=s.color, hires_mode=HiResMode.BRAILLE)
+        bottom = ylo + (yhi - ylo) * 0.02
+        for s in panel.series:
+            for marks, glyph, style in (
+                (s.uncertain_x, UNCERTAIN_MARK, UNCERTAIN_STYLE),
+                (s.bad_x, BAD_MARK, BAD_STYLE),
+            ):
+                if marks is not None and len(marks):
+                    plot.scatter(marks, np.full(len(marks), bottom), marker=glyph, marker_style=style)
+        plot.set_cursor(self.cursor)
+
+    def set_cursor(self, x: float | None) -> None:
+        self.cursor = x
+        for plot in self.plots:
+            plot.set_cursor(x)
+
+    def clear(self) -> None:
+        """Nothing drawn (the panels stay, empty)."""
+        self.panels = []
+        for plot in self.plots:
+            plot.clear()
+
+    # -- mouse zoom and pan --------------------------------------------------------------------------
+    def on_plot_widget_scale_changed(self, message: PlotWidget.ScaleChanged) -> None:
+        message.stop()
+        if not math.isfinite(message.x_min) or not math.isfinite(message.x_max):
+            return
+        for plot in self.plots:
+            if plot is not message.plot:
+                plot.set_xlimits(message.x_min, message.x_max)
+        self._pending = (message.x_min, message.x_max)
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(WINDOW_DEBOUNCE_S, self._window_settled)
+
+    def _window_settled(self) -> None:
+        if self._pending is not None:
+            start, end = self._pending
+            self._pending = None
+            self.post_message(self.WindowChanged(start, end))
