@@ -24,6 +24,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from tui import errorlog
 from tui.api.auth import skew_words
 from tui.api.client import ApiClient
+from tui.app_proxy import AppProxy, ProxyCommands
 from tui.areas import AREA_BY_MODE, AREAS
 from tui.commands import ShellCommands
 from tui.config.profiles import Profile
@@ -31,7 +32,7 @@ from tui.config.secrets import Secret
 from tui.context import PaletteCommand
 from tui.crash import CrashGuard
 from tui.errors import error_text
-from tui.messages import AreaRequested, ConnectionState, Phase
+from tui.messages import AreaRequested, ConnectionState, Phase, ProxyStatus
 from tui.screens.base import AreaScreen
 from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import HelpScreen, help_sections
@@ -68,7 +69,7 @@ def _area_bindings() -> list[BindingType]:
     ]
 
 
-class IhubApp(CrashGuard, App[None]):
+class IhubApp(CrashGuard, ProxyCommands, App[None]):
     """Insights Hub in the terminal. Unexpected errors: ``tui.crash.CrashGuard`` (logged, one line)."""
 
     TITLE = "ihub"
@@ -126,6 +127,9 @@ class IhubApp(CrashGuard, App[None]):
         self._profile: Profile | None = None
         self._connection = ConnectionState()
         self._connection_signal: Signal[ConnectionState] = Signal(self, "connection")
+        # The local API proxy started from the palette (tui/app_proxy.py); the header follows proxy_signal.
+        self.proxy = AppProxy(services, self._proxy_changed)
+        self.proxy_signal: Signal[ProxyStatus | None] = Signal(self, "proxy")
 
     # -- IhubContext: what screens may ask of the app ------------------------------------------------
 
@@ -226,6 +230,7 @@ class IhubApp(CrashGuard, App[None]):
             "Connect the active profile again: read its secret and request a new token",
             self.action_test_connection,
         )
+        yield from self._proxy_commands()
         yield PaletteCommand(
             "Requests",
             "The latest API calls of this session: status, timing, logref; copy one as curl (F2)",
@@ -345,6 +350,7 @@ class IhubApp(CrashGuard, App[None]):
 
     @work(exclusive=True, group="connection", exit_on_error=False, description="connect")
     async def _connect(self, name: str, announce: bool = False) -> None:
+        restart_proxy = await self._proxy_before_connect(name)  # it shares the old client's token
         await self._close_client()
         try:
             profile = self.services.resolve_profile(name)
@@ -352,6 +358,7 @@ class IhubApp(CrashGuard, App[None]):
             self._profile = None
             self._set_state(ConnectionState(Phase.ERROR, profile=name, error=error_text(exc)))
             self.show_error(exc, title=f"Profile {name}")
+            self._proxy_after_connect(restart_proxy, connected=False)
             return
         self._profile = profile
         tenant = profile.tenant or None
@@ -375,6 +382,7 @@ class IhubApp(CrashGuard, App[None]):
                 )
             )
             self.show_error(message, title=f"Cannot connect {name}")
+            self._proxy_after_connect(restart_proxy, connected=False)
             return
         self._set_state(
             ConnectionState(
@@ -387,6 +395,7 @@ class IhubApp(CrashGuard, App[None]):
                 read_only=profile.read_only,
             )
         )
+        self._proxy_after_connect(restart_proxy, connected=True)
         if announce:
             self.notify(
                 f"{name}: token received for {token.client_id or profile.client_id}"
@@ -436,6 +445,7 @@ class IhubApp(CrashGuard, App[None]):
         await self._close_client()
 
     async def _close_client(self) -> None:
+        await self.proxy.stop()  # it uses the client's token provider
         client, self._api = self._api, None
         if client is not None:
             await _close_quietly(client)

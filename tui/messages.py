@@ -46,3 +46,23 @@ class AreaRequested(Message):
     """Posted to an area screen by ``IhubContext.open_area``: something to show (e.g. a ``ChartRequest``)."""
 
     request: object
+
+
+@dataclass(frozen=True)
+class ProxyStatus:
+    """The local API proxy started from the app, as the header and its dialog show it (``tui/app_proxy.py``).
+
+    ``url`` e.g. ``http://127.0.0.1:8766``; the counters are the proxy's (``tui.proxy.ProxyStats``):
+    ``forwarded`` requests sent to the gateway, ``refused`` by a check (access key, read-only, ...),
+    ``failed`` (gateway unreachable, token refused). Never holds the access key.
+    """
+
+    profile: str
+    url: str
+    port: int
+    gateway: str
+    read_only: bool = False
+    forwarded: int = 0
+    refused: int = 0
+    failed: int = 0
+    in_flight: int = 0

@@ -40,6 +40,15 @@ class ProxyConfigError(ProxyError):
     """Settings refused before anything is bound (e.g. a non-loopback address without allow_remote)."""
 
 
+class PortInUseError(ProxyError):
+    """The address is taken by another program (``host``, ``port``); the message names a way out."""
+
+    def __init__(self, message: str, *, host: str, port: int) -> None:
+        super().__init__(message)
+        self.host = host
+        self.port = port
+
+
 class KeySource(StrEnum):
     GENERATED = "generated"
     ENV = "env"

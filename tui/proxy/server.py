@@ -43,6 +43,7 @@ from tui.proxy.config import (
     KEY_HEADER,
     KEY_PARAM,
     KeySource,
+    PortInUseError,
     ProxyConfig,
     ProxyError,
 )
@@ -188,11 +189,11 @@ class ProxyServer:
         except OSError as exc:
             sock.close()
             reason = exc.strerror or str(exc)
-            hint = " (another program uses it: pick one with --port, or 0 for any free port)"
-            raise ProxyError(
-                f"cannot listen on {host}:{self.config.port}: {reason}"
-                + (hint if exc.errno in (98, 48, 10048) else "")
-            ) from None
+            message = f"cannot listen on {host}:{self.config.port}: {reason}"
+            if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+                hint = " (another program uses it: pick one with --port, or 0 for any free port)"
+                raise PortInUseError(message + hint, host=host, port=self.config.port) from None
+            raise ProxyError(message) from None
         self._socket = sock
         self.port = sock.getsockname()[1]
 

@@ -1,5 +1,6 @@
 """The one-line header every area shows: app, area, an area's notice (e.g. certificates about to expire),
-profile, tenant, connection state, token countdown."""
+the local API proxy while it runs (port and live request count), profile, tenant, connection state, token
+countdown."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.messages import ConnectionState, Phase
+from tui.messages import ConnectionState, Phase, ProxyStatus
 
 
 def format_countdown(seconds: float) -> str:
@@ -41,6 +42,20 @@ def describe_connection(state: ConnectionState, now: float) -> str:
             parts.append(f"token {format_countdown(remaining)}" if remaining > 0 else "token renewing…")
     return " · ".join(parts)
 
+
+def describe_proxy(status: ProxyStatus, room: int) -> str:
+    """The proxy part of the header, the longest form that fits in ``room`` cells (else the shortest):
+    ``proxy http://127.0.0.1:8766 · 3 requests``, ``proxy :8766 · 3 requests``, ``proxy :8766 · 3``."""
+    count = f"{status.forwarded} request{'' if status.forwarded == 1 else 's'}"
+    forms = (
+        f"proxy {status.url} · {count}",
+        f"proxy :{status.port} · {count}",
+        f"proxy :{status.port} · {status.forwarded}",
+    )
+    return next((form for form in forms if len(form) <= room), forms[-1])
+
+
+PROXY_STYLE = "bold cyan"
 
 # Styles of an area's notice by level (``StatusBar.set_notice``).
 NOTICE_STYLE = {
@@ -81,6 +96,8 @@ class StatusBar(Widget):
     # An area's one-line notice and its level (``info``, ``warning``, ``critical``); "" for none.
     notice: reactive[str] = reactive("")
     notice_level: reactive[str] = reactive("warning")
+    # The proxy started from the app (None: not running); follows the app's ``proxy_signal``.
+    proxy: reactive[ProxyStatus | None] = reactive(None)
 
     def __init__(
         self,
@@ -112,10 +129,17 @@ class StatusBar(Widget):
         signal = getattr(self.app, "connection_signal", None)
         if signal is not None:
             signal.subscribe(self, self._follow)
+        proxy_signal = getattr(self.app, "proxy_signal", None)
+        if proxy_signal is not None:
+            self.proxy = getattr(self.app, "proxy_status", None)
+            proxy_signal.subscribe(self, self._follow_proxy)
         self.set_interval(1.0, self.refresh, name="status-countdown")
 
     def _follow(self, state: ConnectionState) -> None:
         self.state = state
+
+    def _follow_proxy(self, status: ProxyStatus | None) -> None:
+        self.proxy = status
 
     def set_notice(self, text: str | None, level: str = "warning") -> None:
         """Show ``text`` next to the area's title (None or "" removes it); ``level`` picks the colour."""
@@ -135,6 +159,10 @@ class StatusBar(Widget):
             left.append(f" {self.area}", "bold")
         right = Text(self.connection_text + " ", style=_PHASE_STYLE[self.state.phase])
         width = self.size.width
+        if self.proxy is not None:
+            # Before the connection, as long as the room allows; the connection gives way to its short form.
+            room = width - left.cell_len - right.cell_len - 3 - (NOTICE_MIN + 1 if self.notice else 0)
+            right = Text.assemble((describe_proxy(self.proxy, room), PROXY_STYLE), "  ", right)
         if self.notice:
             # The notice goes after the title; the connection text gives way to it down to NOTICE_MIN cells.
             notice = Text(f" {self.notice} ", style=NOTICE_STYLE[self.notice_level])
