@@ -115,6 +115,16 @@ def proxy_factory(sim: SimServer) -> Iterator[Callable[..., ProxyServer]]:
         server.stop_thread()
 
 
+def wait_for_events(server: ProxyServer, count: int, timeout: float = 5.0) -> list[RequestEvent]:
+    """``server.events`` once it holds ``count`` events: a request's event is emitted in the proxy's thread
+    after its last byte is sent, so a client may see the response a moment before the event exists."""
+    events: list[RequestEvent] = server.events  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while len(events) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return events
+
+
 @pytest.fixture
 def proxy(proxy_factory: Callable[..., ProxyServer]) -> ProxyServer:
     return proxy_factory()

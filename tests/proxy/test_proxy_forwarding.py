@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from tests.proxy.conftest import AM, counters, direct_token, key_headers
+from tests.proxy.conftest import AM, counters, direct_token, key_headers, wait_for_events
 from tui.proxy import KEY_PARAM, ProxyServer
 from tui.sim.server import SimServer
 
@@ -100,7 +100,7 @@ def test_key_in_query_is_not_forwarded_and_links_carry_it(sim: SimServer, proxy:
     # The gateway saw the query without the key (its own self link shows what it received).
     self_href = got.json()["_links"]["self"]["href"]
     assert self_href.count(KEY_PARAM) == 1  # only the one the proxy added back for the client
-    event = proxy.events[0]  # type: ignore[attr-defined]
+    event = wait_for_events(proxy, 1)[0]
     assert KEY_PARAM not in event.query and event.query == "size=5"
 
 
@@ -150,7 +150,7 @@ def test_events_and_counters(sim: SimServer, proxy: ProxyServer) -> None:
         via.get(f"{AM}/assets", params={"size": 3})
     with httpx.Client() as plain:
         plain.get(f"{proxy.url}{AM}/assets/root")
-    events = proxy.events  # type: ignore[attr-defined]
+    events = wait_for_events(proxy, 3)
     assert [(e.method, e.path, e.status, e.forwarded) for e in events] == [
         ("GET", f"{AM}/assets/root", 200, True),
         ("GET", f"{AM}/assets", 200, True),
