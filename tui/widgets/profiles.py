@@ -177,7 +177,7 @@ def cells(row: Row, marks: Marks) -> list[str | Text]:
         cell("style", "app" if p.style == STYLE_APP else "client"),
         cell("tenant", p.tenant or "-"),
         Text("★", style="bold yellow") if p.name == marks.default else "",
-        Text("RO", style="bold magenta") if p.read_only else "",
+        _flags_cell(p),
         secret,
         Text(" ".join(env_marks), style="yellow") if env_marks else "",
     ]
@@ -239,6 +239,8 @@ def detail_text(row: Row, marks: Marks) -> Text:
         flags.append("active")
     if p.read_only:
         flags.append("read-only")
+    if p.production:
+        flags.append("▲ production")
     if not row.saved:
         flags.append("from environment variables, not saved")
     line("Name", p.name + (f"  ({', '.join(flags)})" if flags else ""))
@@ -251,3 +253,15 @@ def detail_text(row: Row, marks: Marks) -> Text:
     line("CA bundle", p.ca_bundle or "system default")
     lines.rstrip()
     return lines
+
+
+def _flags_cell(p: Profile) -> Text | str:
+    """The R/O column: ``RO`` for a read-only profile, ``▲`` for one marked production."""
+    if not (p.read_only or p.production):
+        return ""
+    cell = Text()
+    if p.read_only:
+        cell.append("RO", style="bold magenta")
+    if p.production:
+        cell.append(" ▲" if p.read_only else "▲", style="bold red")
+    return cell
