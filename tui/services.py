@@ -98,6 +98,7 @@ class Services:
     _scratch: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _skew_notice: float | None = field(default=None, init=False, repr=False)
     _skew_noticed: bool = field(default=False, init=False, repr=False)
+    _paused_masker: Masker | None = field(default=None, init=False, repr=False)
     # Every HTTP call of every client made here is logged (tui.api.activity): to the log folder's
     # activity.jsonl, or for the demo to this session's memory only. None: chosen from ``paths``/``demo``.
     activity: ActivityLog | None = None
@@ -157,7 +158,8 @@ class Services:
     def start_presenting(self, masker: Masker | None = None) -> Masker:
         """Presentation mode on: every profile's tenant and client id (and each secret read from now on) is
         masked wherever text is shown. Returns the masker (``masker`` or a new one)."""
-        chosen = masker or self.masker or Masker()
+        # Switched off and on again, the session keeps its masks (a tenant keeps its word).
+        chosen = masker or self.masker or self._paused_masker or Masker()
         self.masker = chosen
         with contextlib.suppress(Exception):  # a broken profiles file is reported where profiles are read
             for profile in self.profiles.list():
@@ -165,7 +167,7 @@ class Services:
         return chosen
 
     def stop_presenting(self) -> None:
-        self.masker = None
+        self._paused_masker, self.masker = self.masker, None
 
     def _learn(self, profile: Profile) -> None:
         if self.masker is not None:
@@ -427,7 +429,7 @@ class SessionSecretStore(SecretStore):
         super().__init__(None, environ={})
 
     def keyring_status(self, refresh: bool = False) -> KeyringStatus:
-        return KeyringStatus(False, "none", "the demo keeps secrets in this session only")
+        return KeyringStatus(False, "none", "Demo mode keeps secrets in this session only")
 
     def default_kind(self) -> StoreKind | None:
         return StoreKind.SESSION

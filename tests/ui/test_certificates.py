@@ -371,7 +371,7 @@ async def test_a_read_only_profile_hides_and_refuses_every_change(sim, clock, se
     app = IhubApp(services)
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
         screen = await open_certs(app, pilot, settle)
-        assert "Read-only (profile viewer is read-only)" in screen.status_line
+        assert "Read-only: profile viewer is read-only." in screen.status_line
         bar = screen.query_one(KeyBar).plain
         for hidden in ("Register CA", "Verify", "New agent", "Delete"):
             assert hidden not in bar, bar
@@ -384,7 +384,7 @@ async def test_a_read_only_profile_hides_and_refuses_every_change(sim, clock, se
         screen.action_register()
         await pilot.pause()
         (refusal,) = [n for n in recorder.notifications("warning") if n.title == "Read-only"]
-        assert "cannot register a CA certificate (profile viewer is read-only)" in refusal.message
+        assert "Cannot register a CA certificate: profile viewer is read-only" in refusal.message
         titles = [c.title for c in app.palette_commands()]
         assert "Certificates: register a CA" not in titles and "Certificates: reload" in titles
         assert not sim_cas(sim)

@@ -147,7 +147,7 @@ def refuse_local_change(services: Services, what: str) -> None:
     """Refuse a change to the saved profiles in a read-only session (``--read-only``, ``IHUB_READ_ONLY``)."""
     if services.read_only:
         raise CommandError(
-            f"read-only: cannot {what} (the session is read-only (--read-only)); nothing was changed",
+            f"cannot {what}: the session is read-only (--read-only); nothing was changed",
             EXIT_REFUSED,
         )
 

@@ -102,10 +102,10 @@ class Safety:
     production_why: str = ""  # e.g. "profile acme is marked production"
 
     def refusal(self, what: str) -> str:
-        """The sentence a refused change shows: ``read-only: cannot delete an asset (profile x is
-        read-only); nothing was changed``."""
-        why = f" ({self.read_only_why})" if self.read_only_why else ""
-        return f"read-only: cannot {what}{why}; nothing was changed"
+        """The sentence a refused change shows: ``cannot delete an asset: profile x is read-only; nothing
+        was changed``."""
+        why = self.read_only_why or "read-only"
+        return f"cannot {what}: {why}; nothing was changed"
 
     def typed(self, kind: Destruction) -> bool:
         """True when ``kind`` asks for the name typed with this profile (``typed_confirmation``)."""

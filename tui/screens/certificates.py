@@ -466,7 +466,7 @@ class CertificatesScreen(AreaScreen):
             text.append("\n")
             text.append("Read-only", "bold magenta")
             text.append(
-                f" ({self.safety.read_only_why}): registering, verifying, creating and deleting "
+                f": {self.safety.read_only_why}. Registering, verifying, creating and deleting "
                 "certificates are off; viewing, copying and saving are not."
             )
         self._set_status(text)
@@ -593,7 +593,7 @@ class CertificatesScreen(AreaScreen):
                 now=self._now(),
             )
             note = (
-                "demo: the simulator's MQTT broker (k checks, t sends test data); a real tenant's agents "
+                "Demo: the simulator's MQTT broker (k checks, t sends test data); a real tenant's agents "
                 f"connect to Europe 1, {DEFAULT_BROKER}"
             )
             return replace(facts, notes=(note, *facts.notes))
@@ -607,7 +607,7 @@ class CertificatesScreen(AreaScreen):
             now=self._now(),
         )
         if demo:
-            note = "demo: the broker shown is Europe 1's, where a real tenant's agents connect"
+            note = "Demo: the broker shown is Europe 1's, where a real tenant's agents connect"
             facts = replace(facts, notes=(note, *facts.notes))
         return facts
 

@@ -249,7 +249,7 @@ class KeysScreen(AreaScreen):
         if status is None:
             return Text("Secrets: checking the OS keyring…", style="dim")
         if getattr(self.services, "demo", False):
-            return Text.assemble(("Secrets: ", "bold"), "demo: client secrets stay in this session only")
+            return Text.assemble(("Secrets: ", "bold"), "Demo: client secrets stay in this session only")
         if status.usable:
             return Text.assemble(("Secrets: ", "bold"), ("OS keyring", "green"), f": {status.backend}")
         text = Text.assemble(
@@ -568,7 +568,7 @@ class KeysScreen(AreaScreen):
         kinds = await self._headless_kinds()
         if len(kinds) == 1:  # nothing to choose (the demo: this session only)
             if self.services.demo:
-                text = f"The demo keeps client secrets {KIND_WORDS[kinds[0]]}: there is nothing to choose."
+                text = f"Demo mode keeps client secrets {KIND_WORDS[kinds[0]]}: there is nothing to choose."
             else:
                 text = f"Client secrets are kept {KIND_WORDS[kinds[0]]}: no other store works here."
             self.notify(text, title="Secret store")

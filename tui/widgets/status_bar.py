@@ -21,6 +21,9 @@ MARK_STYLE = {
     READ_ONLY_MARK: "bold black on magenta",
     PRESENTING_MARK: "bold reverse",
 }
+# Below this width the marks take their short forms (the symbol stays).
+NARROW = 100
+SHORT_MARK = {PRODUCTION_MARK: "▲ PROD", READ_ONLY_MARK: "R/O", PRESENTING_MARK: "MASKED"}
 
 
 def format_countdown(seconds: float) -> str:
@@ -157,9 +160,9 @@ class StatusBar(Widget):
         left = Text.assemble((" ihub ", "bold reverse"))
         if self.demo:
             left.append(" DEMO ", "bold black on yellow")
+        narrow = self.size.width < NARROW
         for mark in self.marks:
-            left.append(" ")
-            left.append(f" {mark} ", MARK_STYLE[mark])
+            left.append(f" {SHORT_MARK[mark] if narrow else mark} ", MARK_STYLE[mark])
         if self.area:
             left.append(f" {self.area}", "bold")
         right = Text(self.connection_text + " ", style=_PHASE_STYLE[self.state.phase])
