@@ -60,7 +60,17 @@ _UUID = re.compile(
     r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z])"
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?![\w-])")
-_PATTERNS = ((_EMAIL, "email"), (_UUID, "id"), (_HEX_ID, "id"))
+# Client ids of the binding keys, known or not yet: <tenant>-<app>-<version>-<suffix> (reference 1.1).
+_CLIENT_ID = re.compile(r"(?<![\w.-])[a-z][a-z0-9]{2,}-[A-Za-z0-9_]+-\d+\.\d+\.\d+-[\w.-]+(?![\w-])")
+# The tenant in a token URL, known or not yet: https://<tenant>.piam.<region>.mindsphere.io/...
+_PIAM_TENANT = re.compile(r"(?<=://)[a-z0-9-]{3,}(?=\.piam\.)")
+_PATTERNS = (
+    (_EMAIL, "email"),
+    (_CLIENT_ID, "client"),
+    (_PIAM_TENANT, "tenant"),
+    (_UUID, "id"),
+    (_HEX_ID, "id"),
+)
 
 Replacement = tuple[int, int, str]
 
@@ -240,10 +250,22 @@ class Masker:
                 if kind:
                     candidates.append((match.start(), match.end(), kind))
         for pattern, kind in _PATTERNS:
-            if kind == "email" and "@" not in text:
+            if (kind == "email" and "@" not in text) or (pattern is _PIAM_TENANT and ".piam." not in text):
                 continue
             for match in pattern.finditer(text):
                 candidates.append((match.start(), match.end(), kind))
+        # A client id or a token URL not learned yet names a tenant: learn it and look again.
+        new_tenants = {
+            name
+            for start, stop, kind in candidates
+            if kind in ("client", "tenant")
+            for name in [text[start:stop].split("-", 1)[0] if kind == "client" else text[start:stop]]
+            if name not in literals and len(name) >= MIN_TENANT and name.lower() not in NOT_TENANTS
+        }
+        if new_tenants:
+            for name in new_tenants:
+                self.learn_tenant(name)
+            return self.replacements(text, fixed_width=fixed_width)
         candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
         result: list[Replacement] = []
         end = 0

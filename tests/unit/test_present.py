@@ -119,3 +119,13 @@ def test_masked_stream_masks_each_line_and_the_rest_on_flush() -> None:
     stream.write(ASSET)
     stream.flush()
     assert ASSET not in out.getvalue() and "ff0d…" in out.getvalue()
+
+
+def test_client_ids_and_token_urls_not_learned_yet_are_masked_and_name_their_tenant() -> None:
+    m = Masker(b"k" * 16, home="")
+    text = "pasted initech-tool-2.1.0-x9y for https://globex.piam.eu1.mindsphere.io/oauth/token"
+    masked = m.mask(text)
+    assert "initech" not in masked and "globex" not in masked and "client-" in masked
+    # Their tenants are learned: from now on they are masked on their own as well.
+    assert "initech" not in m.mask("tenant initech") and "globex" not in m.mask("tenant globex")
+    assert m.mask("version 1.0.0 of ihub-1.0") == "version 1.0.0 of ihub-1.0"

@@ -203,8 +203,8 @@ def _present(args: argparse.Namespace, *, wrap_output: bool) -> Callable[[], Non
     if not wrap_output:
         return lambda: None
     saved = sys.stdout, sys.stderr
-    sys.stdout = MaskedStream(sys.stdout, masker)  # type: ignore[assignment]
-    sys.stderr = MaskedStream(sys.stderr, masker)  # type: ignore[assignment]
+    sys.stdout = MaskedStream(sys.stdout, masker)
+    sys.stderr = MaskedStream(sys.stderr, masker)
 
     def restore() -> None:
         for stream in (sys.stdout, sys.stderr):

@@ -211,7 +211,7 @@ class KeysScreen(AreaScreen):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        self.detail.show(self.selected, self._marks())
+        self.detail.show(self.selected, self._marks(), locked=self.changes_locked)
 
     @on(ProfileTable.Highlighted)
     def _row_highlighted(self) -> None:

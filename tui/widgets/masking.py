@@ -88,7 +88,7 @@ def mask_renderable(obj: Any, m: Masker) -> Any:
         return table
     if isinstance(obj, Group):
         group = copy.copy(obj)
-        group._renderables = [mask_renderable(r, m) for r in obj.renderables]
+        group._renderables = tuple(mask_renderable(r, m) for r in obj.renderables)
         return group
     if isinstance(obj, Panel):
         panel = copy.copy(obj)
@@ -126,7 +126,7 @@ def install() -> None:
         m = masker()
         return mask_renderable(result, m) if m is not None else result
 
-    data_table_module.default_cell_formatter = masked_cell  # type: ignore[assignment]
+    data_table_module.default_cell_formatter = masked_cell
 
     for tree_class in (Tree, DirectoryTree):
         tree_class.render_label = _masked_label(tree_class.render_label)  # type: ignore[method-assign]

@@ -55,6 +55,8 @@ KEY_HINTS = (
     "k see the token (decoded) · y copy the token\n"
     "m make default · b secret store · ? all keys"
 )
+# The last line in a read-only session (--read-only): the saved profiles are not changed.
+KEY_HINTS_LOCKED = KEY_HINTS.rsplit("\n", 1)[0] + "\nread-only session: profiles stay as saved · ? all keys"
 
 
 @dataclass
@@ -200,8 +202,9 @@ class ProfileDetail(Vertical):
     def secret_field(self) -> SecretField:
         return self.query_one("#secret", SecretField)
 
-    def show(self, row: Row | None, marks: Marks) -> None:
-        """Show ``row`` (None: nothing selected)."""
+    def show(self, row: Row | None, marks: Marks, *, locked: bool = False) -> None:
+        """Show ``row`` (None: nothing selected); ``locked``: a read-only session (no profile changes)."""
+        self.query_one("#keys-hints", Static).update(KEY_HINTS_LOCKED if locked else KEY_HINTS)
         detail = self.query_one("#profile-detail", Static)
         field = self.secret_field
         if row is None:
