@@ -198,3 +198,24 @@ def test_present_masks_what_a_command_prints(paths, capsys) -> None:
     assert main(["--present", "keys", "list"]) == EXIT_OK
     masked = capsys.readouterr().out
     assert "acme" not in masked and "tenant-" in masked and "client-" in masked and "plant" in masked
+
+
+def test_root_options_reach_the_app_and_the_demo(sim, paths) -> None:
+    from tui.cli.common import session_services
+
+    for argv in (["--read-only", "--present", "demo"], ["--read-only", "--present"]):
+        args = build_parser(argv).parse_args(argv)
+        args.masker = None
+        from tui.cli import _present
+
+        restore = _present(args, wrap_output=False)
+        try:
+            services = session_services(args, Cli(sim, paths).services)
+        finally:
+            restore()
+        assert services.read_only and services.masker is args.masker is not None
+        assert "demo-ihub-1.0.0-sim" in services.masker.known  # the profiles are learned at once
+    # Without the options nothing is switched on.
+    args = build_parser(["demo"]).parse_args(["demo"])
+    services = session_services(args, Cli(sim, paths).services)
+    assert not services.read_only and services.masker is None
