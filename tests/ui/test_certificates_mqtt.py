@@ -233,4 +233,4 @@ async def test_read_only_profile_checks_but_sends_no_data(live_sim, settle, reco
         screen.action_send_test_data()
         await pilot.pause()
         (refusal,) = [n for n in recorder.notifications("warning") if n.title == "Read-only"]
-        assert "cannot send test data to the tenant" in refusal.message
+        assert "Cannot send test data to the tenant: profile viewer is read-only" in refusal.message
