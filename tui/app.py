@@ -8,6 +8,7 @@ area screen (``AreaScreen``) composes its own header and footer and follows ``co
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from functools import partial
 from pathlib import PurePath
@@ -28,6 +29,7 @@ from tui.app_proxy import AppProxy, ProxyCommands
 from tui.areas import AREA_BY_MODE, AREAS
 from tui.commands import ShellCommands
 from tui.config.profiles import Profile
+from tui.config.safety import Safety
 from tui.config.secrets import Secret
 from tui.context import PaletteCommand
 from tui.crash import CrashGuard
@@ -125,11 +127,16 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
         self._requested_profile = profile
         self._api: ApiClient | None = None
         self._profile: Profile | None = None
-        self._connection = ConnectionState()
+        self._safety = services.safety(None)
+        self._connection = ConnectionState(read_only=self._safety.read_only)  # _set_state keeps it right
         self._connection_signal: Signal[ConnectionState] = Signal(self, "connection")
         # The local API proxy started from the palette (tui/app_proxy.py); the header follows proxy_signal.
         self.proxy = AppProxy(services, self._proxy_changed)
         self.proxy_signal: Signal[ProxyStatus | None] = Signal(self, "proxy")
+        if services.masker is not None:
+            from tui.widgets import masking
+
+            masking.install()
 
     # -- IhubContext: what screens may ask of the app ------------------------------------------------
 
@@ -149,6 +156,43 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
     @property
     def connection_signal(self) -> Signal[ConnectionState]:
         return self._connection_signal
+
+    @property
+    def safety(self) -> Safety:
+        """Read-only and production for the active profile (worked out when the connection changes)."""
+        return self._safety
+
+    @property
+    def presenting(self) -> bool:
+        return self.services.masker is not None
+
+    @property
+    def presentation_masker(self) -> object | None:
+        """The masker ``tui.widgets.masking`` applies to every text drawn (None: presentation off)."""
+        return self.services.masker
+
+    def set_presenting(self, on: bool) -> None:
+        """Switch presentation mode: identifiers masked on every screen (or shown again)."""
+        if on == self.presenting:
+            return
+        from tui.widgets import masking
+
+        if on:
+            masking.install()
+            self.services.start_presenting()
+        else:
+            self.services.stop_presenting()
+        masking.refresh_all(self)
+        self._set_state(self._connection)  # the header and the areas follow
+        self.notify(
+            "Tenant names, client ids, ids, e-mail addresses, home folder paths and secrets are masked."
+            if on
+            else "Identifiers are shown again.",
+            title="Presentation mode on" if on else "Presentation mode off",
+        )
+
+    def action_toggle_presenting(self) -> None:
+        self.set_presenting(not self.presenting)
 
     async def read_secret(self, profile: Profile) -> Secret:
         """``Services.read_secret`` with the vault passphrase dialog."""
@@ -184,7 +228,7 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             return
         self.workers.cancel_group(self, "connection")
         self._profile = None
-        self._set_state(ConnectionState())
+        self._set_state(ConnectionState(read_only=self.services.read_only))
         self._drop_client()
         try:
             fallback = self.services.initial_profile_name(None)
@@ -213,7 +257,9 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
         """The current area's and the app's commands for the palette (built fresh each time it opens)."""
         screen = self._area_screen()
         if screen is not None:
-            yield from screen.palette_commands()
+            for command in screen.palette_commands():
+                if not screen.is_change_command(command) or not screen.changes_locked:
+                    yield command
         for area in AREAS:
             yield PaletteCommand(
                 f"Go to {area.title}", area.description, partial(self.switch_area, area.mode)
@@ -236,6 +282,13 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             "The latest API calls of this session: status, timing, logref; copy one as curl (F2)",
             self.action_requests,
         )
+        yield PaletteCommand(
+            "Presentation mode: off" if self.presenting else "Presentation mode: on",
+            "Show identifiers again"
+            if self.presenting
+            else "Mask tenant names, client ids, ids, e-mail addresses, home paths and secrets everywhere",
+            self.action_toggle_presenting,
+        )
         yield PaletteCommand("Help", "Every key of the app and of this screen", self.action_help)
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:
@@ -254,6 +307,9 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
         skew = self.services.pop_clock_skew_notice()
         if skew is not None:
             self._clock_skew_seen(skew)
+        _patterns, problem = self.services.production_tenants()
+        if problem:
+            self.notify(problem, title="Settings", severity="warning", timeout=12, markup=False)
         name = self._initial_profile()
         if name is None:
             self.switch_mode("keys")
@@ -451,7 +507,15 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             await _close_quietly(client)
 
     def _set_state(self, state: ConnectionState) -> None:
-        """The one place the connection state changes; subscribers of ``connection_signal`` hear it."""
+        """The one place the connection state changes; subscribers of ``connection_signal`` hear it.
+
+        Read-only and production are worked out here for every state (``Services.safety``: the session's
+        flag, the profile's flags, the tenant the token names against the production patterns)."""
+        profile = self._profile if self._profile is not None and self._profile.name == state.profile else None
+        self._safety = self.services.safety(profile, tenant=state.tenant)
+        state = dataclasses.replace(
+            state, read_only=self._safety.read_only, production=self._safety.production
+        )
         self._connection = state
         self._connection_signal.publish(state)
 

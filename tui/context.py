@@ -17,19 +17,22 @@ if TYPE_CHECKING:
 
     from tui.api.client import ApiClient
     from tui.config.profiles import Profile
+    from tui.config.safety import Safety
     from tui.config.secrets import Secret
     from tui.messages import ConnectionState
     from tui.services import Services
 
 
 class PaletteCommand(NamedTuple):
-    """One entry of the command palette: title, help line, what it does, and whether it is listed
-    before anything is typed (``discover``)."""
+    """One entry of the command palette: title, help line, what it does, whether it is listed before
+    anything is typed (``discover``), and whether it changes something (``change``: left out while
+    read-only; a callback ``action_<name>`` of an area whose ``CHANGES`` name it counts as a change too)."""
 
     title: str
     help: str
     callback: IgnoreReturnCallbackType
     discover: bool = True
+    change: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,14 @@ class IhubContext(Protocol):
     @property
     def connection(self) -> ConnectionState:
         """The current connection state (what the header shows)."""
+
+    @property
+    def safety(self) -> Safety:
+        """Read-only and production for the active profile in this session (``tui.config.safety``)."""
+
+    @property
+    def presenting(self) -> bool:
+        """Presentation mode is on: identifiers are masked on every screen (``tui.present``)."""
 
     @property
     def connection_signal(self) -> Signal[ConnectionState]:

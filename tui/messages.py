@@ -26,7 +26,10 @@ class ConnectionState:
     expires_at: float | None = None
     scopes: tuple[str, ...] = ()
     client_id: str | None = None
+    # No change to the tenant (the session's --read-only or the profile's flag; tui.config.safety).
     read_only: bool = False
+    # A production tenant: the header says so in its own colour and destructive actions ask for the name.
+    production: bool = False
     error: str | None = None
 
     @property

@@ -8,6 +8,7 @@ the demo never touches the keyring, the saved profiles, the vault or the real da
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
@@ -25,6 +26,7 @@ from tui.config.profiles import (
     apply_env_overrides,
     select_profile_name,
 )
+from tui.config.safety import Safety, assess, env_read_only, production_patterns
 from tui.config.secrets import (
     ENV_VAULT_PASSPHRASE,
     KeyringStatus,
@@ -34,8 +36,10 @@ from tui.config.secrets import (
     VaultLockedError,
     VaultPassphraseError,
 )
+from tui.config.settings import Settings
 from tui.errorlog import remember_secret
 from tui.errors import ConnectionProblem, SecretNotStored, ServiceError, UnlockDeclined
+from tui.present import Masker
 
 if TYPE_CHECKING:
     import httpx
@@ -94,6 +98,7 @@ class Services:
     _scratch: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _skew_notice: float | None = field(default=None, init=False, repr=False)
     _skew_noticed: bool = field(default=False, init=False, repr=False)
+    _paused_masker: Masker | None = field(default=None, init=False, repr=False)
     # Every HTTP call of every client made here is logged (tui.api.activity): to the log folder's
     # activity.jsonl, or for the demo to this session's memory only. None: chosen from ``paths``/``demo``.
     activity: ActivityLog | None = None
@@ -101,6 +106,12 @@ class Services:
     # CA file: the simulator's in the demo; None means the Europe 1 broker and the system's trusted roots.
     mqtt_broker: str | None = None
     mqtt_root_ca: Path | None = None
+    # ``ihub --read-only``: nothing changes in any tenant nor in the saved profiles (``IHUB_READ_ONLY=1``
+    # in ``environ`` does the same). See ``tui.config.safety``.
+    session_read_only: bool = False
+    # Presentation mode (``ihub --present``, the palette): the masker every screen and output goes through;
+    # None when off. Set with ``start_presenting`` / ``stop_presenting``.
+    masker: Masker | None = None
 
     def __post_init__(self) -> None:
         if self.activity is None:
@@ -116,6 +127,68 @@ class Services:
         """Where tracebacks of unexpected errors go: the log folder's ``ihub.log``; None for the demo (a
         private temporary folder made on the first error, never the user's log folder)."""
         return None if self.demo else self.paths.log_file
+
+    # -- safety: read-only, production, presentation ---------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """The whole session is read-only (``--read-only`` or ``IHUB_READ_ONLY``)."""
+        return self.session_read_only or env_read_only(self.environ)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(self.paths.settings_file)
+
+    def production_tenants(self) -> tuple[tuple[str, ...], str | None]:
+        """The settings' ``[safety] production_tenants`` patterns, and a problem to report (or None)."""
+        from tui.config.safety import SETTINGS_PRODUCTION, SETTINGS_SECTION
+
+        try:
+            value = self.settings.get(SETTINGS_SECTION, SETTINGS_PRODUCTION)
+        except Exception as exc:  # a broken settings file: no pattern, and say why
+            return (), str(exc)
+        return production_patterns(value)
+
+    def safety(self, profile: Profile | None, tenant: str | None = None) -> Safety:
+        """What may be done with ``profile`` in this session (``tui.config.safety.assess``); ``tenant`` is
+        the tenant the token named, matched against the production patterns too."""
+        patterns, _problem = self.production_tenants()
+        return assess(profile, session_read_only=self.read_only, production_tenants=patterns, tenant=tenant)
+
+    def start_presenting(self, masker: Masker | None = None) -> Masker:
+        """Presentation mode on: every profile's tenant and client id (and each secret read from now on) is
+        masked wherever text is shown. Returns the masker (``masker`` or a new one)."""
+        # Switched off and on again, the session keeps its masks (a tenant keeps its word).
+        chosen = masker or self.masker or self._paused_masker or Masker()
+        self.masker = chosen
+        with contextlib.suppress(Exception):  # a broken profiles file is reported where profiles are read
+            for profile in self.profiles.list():
+                chosen.learn_profile(profile)
+        return chosen
+
+    def stop_presenting(self) -> None:
+        self._paused_masker, self.masker = self.masker, None
+
+    def _learn(self, profile: Profile) -> None:
+        if self.masker is not None:
+            self.masker.learn_profile(profile)
+
+    async def _learn_response(self, response: httpx.Response) -> None:
+        """While presenting: tenants and client ids in the tenant's answers are learned before anyone shows
+        them (asset management and MindConnect answers; the client reads every body anyway)."""
+        masker = self.masker
+        if masker is None or response.status_code >= 300:
+            return
+        path = response.request.url.path
+        if "/assetmanagement/" not in path and "/mindconnect" not in path:
+            return
+        if "json" not in response.headers.get("content-type", ""):
+            return
+        try:
+            await response.aread()
+            masker.learn_json(response.json())
+        except Exception:  # a body that does not parse is the client's to report
+            return
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -140,6 +213,7 @@ class Services:
         clock: Callable[[], float] = time.time,
         mqtt_broker: str | None = None,
         mqtt_root_ca: Path | None = None,
+        production: bool = False,
     ) -> Services:
         """One in-memory profile ``demo`` against the simulator at ``sim_url`` (or an in-process transport).
         ``mqtt_broker`` (``host:port``) and ``mqtt_root_ca`` are the simulator's MQTT broker, when it runs.
@@ -149,7 +223,8 @@ class Services:
         Its folders are a temporary tree deleted at exit (unless ``paths`` is given): CA keys the demo keeps
         (``ca_key_store``, passphrase in the session store) and files it writes never reach the real data
         folder, where they could not be opened once the session's passphrase is gone. With ``paths`` given,
-        the session store is not trusted with CA keys (``throwaway_data`` stays false). Its activity log
+        the session store is not trusted with CA keys (``throwaway_data`` stays false). ``production``
+        marks the demo profile as production (to try the production guard). Its activity log
         stays in memory (the Requests view) and its tracebacks go to a private temporary folder that
         outlives the session (so a crash can still be read): nothing reaches the user's log folder.
         """
@@ -167,6 +242,7 @@ class Services:
                 client_id=DEMO_CLIENT_ID,
                 style=STYLE_CLIENT,
                 tenant=DEMO_TENANT,
+                production=production,
             )
         )
         profiles.set_default(DEMO_PROFILE)
@@ -208,12 +284,14 @@ class Services:
         except KeyError:
             env_only = apply_env_overrides(None, self.environ)
             if env_only is not None and env_only.name == name:
+                self._learn(env_only)
                 return env_only
             raise ServiceError(
                 f"no profile named {name!r}: add one on the Keys screen or with 'ihub keys add'"
             ) from None
-        resolved = apply_env_overrides(saved, self.environ)
-        return resolved if resolved is not None else saved
+        resolved = apply_env_overrides(saved, self.environ) or saved
+        self._learn(resolved)
+        return resolved
 
     async def read_secret(self, profile: Profile, unlock: Unlock | None = None) -> Secret:
         """The profile's client secret; the one way the app, the Keys screen and the CLI read it.
@@ -237,6 +315,8 @@ class Services:
                     "or with 'ihub keys add'"
                 )
             remember_secret(secret.value)  # masked in any traceback written from now on
+            if self.masker is not None:
+                self.masker.learn_secret(secret.value)
             return secret
         raise ConnectionProblem("the vault stays locked: wrong passphrase")
 
@@ -293,6 +373,11 @@ class Services:
         activity = self.recorder(profile.name)
         client = ApiClient(config, transport=self.transport(), clock=self.clock, activity=activity)
         client.tokens.on_clock_skew = self._clock_skew_seen
+        # Presentation mode may be switched on later: the hook asks for the masker on each answer.
+        client.http.event_hooks["response"].append(self._learn_response)
+        if self.masker is not None:
+            self.masker.learn_profile(profile)
+            self.masker.learn_secret(secret)
         return client
 
     # -- clock skew --------------------------------------------------------------------------------
@@ -344,7 +429,7 @@ class SessionSecretStore(SecretStore):
         super().__init__(None, environ={})
 
     def keyring_status(self, refresh: bool = False) -> KeyringStatus:
-        return KeyringStatus(False, "none", "the demo keeps secrets in this session only")
+        return KeyringStatus(False, "none", "Demo mode keeps secrets in this session only")
 
     def default_kind(self) -> StoreKind | None:
         return StoreKind.SESSION

@@ -430,7 +430,7 @@ def test_a_read_only_profile_refuses_every_change(paths: AppPaths, sim_app, tmp_
     cli = Cli(paths, sim_app, read_only=True)
     cert, key = make_ca(cli, tmp_path)  # local: allowed
     assert cli("register", "--ca-cert", str(cert), "--ca-key", str(key)) == EXIT_REFUSED
-    assert "read-only" in cli.err and "nothing was sent" in cli.err and not ca_ids(cli)
+    assert "read-only" in cli.err and "nothing was changed" in cli.err and not ca_ids(cli)
     assert cli("agent", "create", "x", "--out", str(tmp_path / "a")) == EXIT_REFUSED
     assert not (tmp_path / "a").exists()
     assert cli("delete", "0" * 32, "--yes") == EXIT_REFUSED

@@ -20,8 +20,9 @@ from tui.context import ChartRequest
 from tui.devtools.screenshots import FROZEN_TIME
 from tui.flows.assets import SPARK_BLOCKS
 from tui.messages import AreaRequested
-from tui.screens.asset_forms import CreateAssetDialog, DeleteAssetDialog, EditAssetDialog
+from tui.screens.asset_forms import CreateAssetDialog, EditAssetDialog
 from tui.screens.assets import AssetJumpProvider, AssetsScreen
+from tui.screens.dialogs import ConfirmDialog
 from tui.services import DEMO_LOCAL_URL, Services, SessionSecretStore
 from tui.sim.app import create_app
 from tui.sim.config import (
@@ -515,9 +516,9 @@ async def test_create_a_child_from_a_type_and_delete_it_with_a_typed_confirmatio
         await pilot.press("delete")
         await pilot.pause()
         dialog = app.screen
-        assert isinstance(dialog, DeleteAssetDialog)
+        assert isinstance(dialog, ConfirmDialog) and dialog.typed == "Pump ER-1199"
         await pilot.press(*"Pump ER-11")
-        assert dialog.query_one("#ok").disabled
+        assert dialog.query_one("#confirm").disabled
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is dialog and sim.state.tenant.assets[created.asset_id].deleted is None

@@ -24,7 +24,6 @@ from tui.flows.certificates import Step, StepEvent, StepState, register_new_ca
 from tui.pki import create_ca, load_certificate, load_private_key, make_verification_certificate
 from tui.screens.certificate_dialogs import (
     AgentDialog,
-    DeleteCaDialog,
     DeviceDialog,
     RegisterCaDialog,
     SavePemDialog,
@@ -372,7 +371,7 @@ async def test_a_read_only_profile_hides_and_refuses_every_change(sim, clock, se
     app = IhubApp(services)
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
         screen = await open_certs(app, pilot, settle)
-        assert "Read-only profile viewer" in screen.status_line
+        assert "Read-only: profile viewer is read-only." in screen.status_line
         bar = screen.query_one(KeyBar).plain
         for hidden in ("Register CA", "Verify", "New agent", "Delete"):
             assert hidden not in bar, bar
@@ -385,8 +384,8 @@ async def test_a_read_only_profile_hides_and_refuses_every_change(sim, clock, se
         screen.action_register()
         await pilot.pause()
         (refusal,) = [n for n in recorder.notifications("warning") if n.title == "Read-only"]
-        assert "viewer is a read-only profile: it cannot register a CA certificate" in refusal.message
-        titles = [c.title for c in screen.palette_commands()]
+        assert "Cannot register a CA certificate: profile viewer is read-only" in refusal.message
+        titles = [c.title for c in app.palette_commands()]
         assert "Certificates: register a CA" not in titles and "Certificates: reload" in titles
         assert not sim_cas(sim)
 
@@ -457,22 +456,23 @@ async def test_delete_a_ca_with_typed_confirmation_and_if_match(
         await reload(screen, demo_app, pilot, settle)
         await select(screen, pilot, f"ca:{ca_id}")
         await pilot.press("x")
-        form = await dialog(demo_app, pilot, DeleteCaDialog)
-        assert "can no longer connect" in screen_text(demo_app)
+        form = await dialog(demo_app, pilot, ConfirmDialog)
+        assert "can no longer connect" in form.message and form.typed == "Old CA"
         await type_text(pilot, "Old")
-        await pilot.press("ctrl+s")
+        await pilot.press("enter")
         await pilot.pause()
-        assert "type the name 'Old CA' exactly" in form.error_text and ca_id in sim_cas(sim)
+        assert "Type Old CA exactly" in form.error_text and ca_id in sim_cas(sim)
+        assert form.query_one("#confirm").disabled
         # Someone changed it meanwhile: the stale etag is refused (412) and the list is read again.
         sim_cas(sim)[ca_id]["etag"] += 1
         await type_text(pilot, " CA")
-        await pilot.press("ctrl+s")
+        await pilot.press("enter")
         await settle(demo_app, pilot)
         assert ca_id in sim_cas(sim)
         assert any("changed since the list was read" in n.message for n in recorder.notifications("error"))
         await select(screen, pilot, f"ca:{ca_id}")
         await pilot.press("x")
-        await dialog(demo_app, pilot, DeleteCaDialog)
+        await dialog(demo_app, pilot, ConfirmDialog)
         await type_text(pilot, "Old CA")
         await pilot.press("enter")
         await settle(demo_app, pilot)
@@ -521,8 +521,14 @@ async def test_agent_certificate_files_facts_and_delete(
         assert f"--cert {cert_file}" in line and f"--key {key_file}" in line and "-i demo_press-4" in line
 
         await pilot.press("x")
-        await dialog(demo_app, pilot, ConfirmDialog)
-        await pilot.press("y")
+        confirm = await dialog(demo_app, pilot, ConfirmDialog)
+        assert confirm.typed == "press-4"  # a deletion in the tenant: the name is typed
+        await pilot.press("y", "enter")  # no single key confirms: "y" is just text here
+        await pilot.pause()
+        assert demo_app.screen is confirm and sim.state.tenant.agent_certificates
+        await pilot.press("backspace")
+        await type_text(pilot, "press-4")
+        await pilot.press("enter")
         await settle(demo_app, pilot)
         assert not sim.state.tenant.agent_certificates and screen.agent_table.row_count == 0
         assert key_file.exists()  # its files stay

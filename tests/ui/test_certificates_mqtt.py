@@ -227,10 +227,10 @@ async def test_read_only_profile_checks_but_sends_no_data(live_sim, settle, reco
     app = IhubApp(services)
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
         screen = await open_certs(app, pilot, settle)
-        titles = [c.title for c in screen.palette_commands()]
+        titles = [c.title for c in app.palette_commands()]
         assert "Certificates: check the MQTT connection" in titles
         assert "Certificates: send test data" not in titles
         screen.action_send_test_data()
         await pilot.pause()
         (refusal,) = [n for n in recorder.notifications("warning") if n.title == "Read-only"]
-        assert "cannot send test data to the tenant" in refusal.message
+        assert "Cannot send test data to the tenant: profile viewer is read-only" in refusal.message

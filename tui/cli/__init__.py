@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -101,6 +101,14 @@ GROUP_BY_NAME: dict[str, Group] = {group.name: group for group in GROUPS}
 EPILOG = """\
 'ihub COMMAND --help' shows a command's options.
 
+safety (for the app, the demo and every command):
+  --read-only   nothing is changed in the tenant nor in the saved profiles (IHUB_READ_ONLY=1 too)
+  --present     presentation mode: tenant names, client ids, ids, e-mail addresses, home folder
+                paths and secrets are masked on screen and in the output
+  production    profiles marked production (ihub keys add --production) or tenants matching
+                [safety] production_tenants in settings.toml: destructive commands ask for the
+                name typed; scripts give it with --confirm NAME (--yes alone is refused)
+
 exit codes (the same for every command):
   0 ok   1 API, network or configuration error   2 usage   3 no secret store
   4 not found   5 refused (403, read-only, not confirmed)   6 check failed   130 interrupted
@@ -122,6 +130,17 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ihub {__version__}")
     parser.add_argument(
         "--profile", metavar="NAME", help="the profile to connect with (default: the default profile)"
+    )
+    parser.add_argument(
+        "--read-only",
+        dest="session_read_only",
+        action="store_true",
+        help="change nothing: no change to any tenant or saved profile is offered or sent (exit 5)",
+    )
+    parser.add_argument(
+        "--present",
+        action="store_true",
+        help="presentation mode: mask tenant names, client ids, ids, e-mail addresses, home paths, secrets",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = group_named(argv)
@@ -152,15 +171,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ihub``; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(args_list).parse_args(args_list)
+    group = GROUP_BY_NAME.get(args.command or "")
+    restore = _present(args, wrap_output=group is not None and group.name not in APP_GROUPS)
     try:
-        group = GROUP_BY_NAME.get(args.command or "")
         if group is None:
-            return run_app(profile=args.profile)
+            from tui.cli.common import session_services
+
+            return run_app(profile=args.profile, services=session_services(args))
         return int(import_module(f"tui.cli.{group.module}").run(args))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one plain line naming the log file; the traceback goes there
         return _unexpected(exc)
+    finally:
+        restore()
+
+
+# Groups that open the app (their output is the terminal's screen, masked by the app itself).
+APP_GROUPS = frozenset({"demo"})
+
+
+def _present(args: argparse.Namespace, *, wrap_output: bool) -> Callable[[], None]:
+    """``--present``: a masker for the session (``args.masker``, picked up by ``session_services``); a
+    command's standard output and error are masked line by line. Returns what undoes it."""
+    args.masker = None
+    if not getattr(args, "present", False):
+        return lambda: None
+    from tui.present import MaskedStream, Masker
+
+    args.masker = masker = Masker()
+    if not wrap_output:
+        return lambda: None
+    saved = sys.stdout, sys.stderr
+    sys.stdout = MaskedStream(sys.stdout, masker)
+    sys.stderr = MaskedStream(sys.stderr, masker)
+
+    def restore() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = saved
+
+    return restore
 
 
 def _unexpected(error: Exception) -> int:

@@ -11,8 +11,9 @@ Commands (issue 8 §3):
   concurrently).
 * ``types [--aspects] [--exploded]``: asset types (or aspect types).
 * ``create --parent ID --type TYPEID --name NAME``, ``update ID [--name ...] [--description ...]
-  [--external-id ...]``, ``delete ID [--yes]``: writes with ``If-Match`` (the etag read just before, or
-  ``--etag``); refused on a read-only profile; ``delete`` asks unless ``--yes``.
+  [--external-id ...]``, ``delete ID [--yes | --confirm NAME]``: writes with ``If-Match`` (the etag read
+  just before, or ``--etag``); refused by a read-only session or profile; ``delete`` asks unless ``--yes``
+  (on a production profile: the name typed, or ``--confirm NAME``; ``tui.cli.common.confirm_destructive``).
 
 Every command takes ``--dry-run`` (the requests as curl lines, token as ``$TOKEN``, an etag not read as
 ``$ETAG``) and the shared exit codes of ``tui/cli/common.py``: 0 ok, 1 API or network error, 2 usage,
@@ -26,22 +27,24 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_REFUSED,
     EXIT_USAGE,
     CommandError,
     RowPrinter,
     Session,
     add_api_arguments,
-    confirm,
+    add_confirm_arguments,
+    confirm_destructive,
     exit_code_for,
     open_api,
     print_rows,
+    refuse_change,
     run_async,
 )
 
@@ -130,9 +133,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     update.add_argument("--etag", metavar="ETAG", help="the etag you read (default: read it now)")
     add_api_arguments(update)
 
-    delete = sub.add_parser("delete", help="delete an asset (asks unless --yes)")
+    delete = sub.add_parser(
+        "delete",
+        help="delete an asset (asks unless --yes; on a production profile the name is typed or --confirm)",
+    )
     delete.add_argument("asset_id", metavar="ID")
-    delete.add_argument("--yes", action="store_true", help="do not ask")
+    add_confirm_arguments(delete, "asset's name")
     delete.add_argument("--etag", metavar="ETAG", help="the etag you read (default: read it now)")
     add_api_arguments(delete, output=None)
 
@@ -165,10 +171,9 @@ def run(
     stderr: TextIO | None = None,
 ) -> int:
     """Run one ``ihub assets`` command; returns the exit code. Never raises for expected failures."""
-    if services is None:
-        from tui.services import Services
+    from tui.cli.common import session_services
 
-        services = Services.default()
+    services = session_services(args, services)
     runner = _Runner(services, args, stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr)
     command = getattr(args, "assets_command", None)
     handler = {
@@ -414,11 +419,8 @@ class _Runner:
         return await self._run(body)
 
     # -- writes --------------------------------------------------------------------------------------
-    def _refuse_read_only(self, session: Session, verb: str) -> None:
-        if session.profile.read_only:
-            raise CommandError(
-                f"profile {session.profile.name} is read-only: nothing was {verb}", EXIT_REFUSED
-            )
+    def _refuse_read_only(self, session: Session, what: str) -> None:
+        refuse_change(self.services, session.profile, what)
 
     def _print_asset(self, asset: Asset) -> None:
         from tui.flows.assets import asset_row, fact_rows
@@ -442,7 +444,7 @@ class _Runner:
         name = _clean(self.args.name, "name", required=True) or ""
 
         async def body(session: Session) -> int:
-            self._refuse_read_only(session, "created")
+            self._refuse_read_only(session, "create an asset")
             created = await session.api.assets.create(
                 name,
                 self.args.type,
@@ -482,7 +484,7 @@ class _Runner:
         async def body(session: Session) -> int:
             from tui.api.errors import PreconditionFailedError
 
-            self._refuse_read_only(session, "changed")
+            self._refuse_read_only(session, "change an asset")
             asset_id = self.args.asset_id
             etag, name = await self._etag(session, asset_id)
             try:
@@ -503,12 +505,21 @@ class _Runner:
         async def body(session: Session) -> int:
             from tui.api.errors import ConflictError, PreconditionFailedError
 
-            self._refuse_read_only(session, "deleted")
+            self._refuse_read_only(session, "delete an asset")
             asset_id = self.args.asset_id
             etag, name = await self._etag(session, asset_id)
             if not session.dry_run:
                 await asyncio.to_thread(
-                    confirm, f"Delete asset {name} ({asset_id})?", assume_yes=self.args.yes, stdin=self.stdin
+                    partial(
+                        confirm_destructive,
+                        f"Delete asset {name} ({asset_id})?",
+                        name,
+                        safety=self.services.safety(session.profile),
+                        assume_yes=self.args.yes,
+                        confirm_name=self.args.confirm_name,
+                        stdin=self.stdin,
+                        err=self.err,
+                    )
                 )
             try:
                 await session.api.assets.delete(asset_id, etag)

@@ -40,12 +40,14 @@ from tui.cli.common import (
     EXIT_USAGE,
     CommandError,
     add_api_arguments,
+    add_confirm_arguments,
     add_output_argument,
-    confirm,
+    confirm_destructive,
     exit_code_for,
     open_api,
     print_json,
     print_rows,
+    refuse_change,
     run_async,
 )
 
@@ -112,10 +114,9 @@ def run(
     prompt: Callable[[str], str] | None = None,
 ) -> int:
     """Run one ``ihub certs`` command; returns the exit code. Never raises for expected failures."""
-    if services is None:
-        from tui.services import Services
+    from tui.cli.common import session_services
 
-        services = Services.default()
+    services = session_services(args, services)
     cli = Cli(
         services, stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr, prompt or getpass.getpass
     )
@@ -180,11 +181,8 @@ class Cli:
             dry_run=getattr(args, "dry_run", False),
             out=self.out,
         ) as session:
-            if change and session.profile.read_only:
-                raise CommandError(
-                    f"profile {session.profile.name} is read-only: it cannot {change}; nothing was sent",
-                    EXIT_REFUSED,
-                )
+            if change:
+                refuse_change(self.services, session.profile, change)
             yield session
 
     async def tenant(self, session: Session, given: str | None = None) -> str:
@@ -1014,7 +1012,7 @@ async def _verify(cli: Cli, args: argparse.Namespace) -> int:
 
 def _add_delete(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="the CA certificate's id")
-    parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    add_confirm_arguments(parser, "CA certificate's name")
     add_api_arguments(parser, output=None)
 
 
@@ -1029,10 +1027,14 @@ async def _delete(cli: Cli, args: argparse.Namespace) -> int:
             if ca.verified
             else "It is not verified yet."
         )
-        confirm(
+        confirm_destructive(
             f"Delete the CA certificate {ca.name!r} ({ca.id})? {warning}",
+            ca.name or ca.id,
+            safety=cli.services.safety(session.profile),
             assume_yes=args.yes,
+            confirm_name=args.confirm_name,
             stdin=cli.stdin,
+            err=cli.err,
         )
         await session.api.mqtt.delete_ca(ca.id, ca.etag if ca.etag is not None else "*")
     cli.say(f"deleted the CA certificate {ca.name!r} ({ca.id})")
@@ -1194,7 +1196,7 @@ async def _agent_show(cli: Cli, args: argparse.Namespace) -> int:
 
 def _add_agent_delete(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="the agent certificate's id")
-    parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    add_confirm_arguments(parser, "agent certificate's name")
     add_api_arguments(parser, output=None)
 
 
@@ -1202,11 +1204,15 @@ async def _agent_delete(cli: Cli, args: argparse.Namespace) -> int:
     async with cli.api(args, change="delete an agent certificate") as session:
         agent = await _tolerant(session, session.api.mqtt.get_agent_cert(args.id))
         if agent is not None:
-            confirm(
+            confirm_destructive(
                 f"Delete the agent certificate {agent.name!r} ({agent.id})? The agent "
                 f"{agent.client_id or agent.name} can no longer connect with it.",
+                agent.name or agent.id,
+                safety=cli.services.safety(session.profile),
                 assume_yes=args.yes,
+                confirm_name=args.confirm_name,
                 stdin=cli.stdin,
+                err=cli.err,
             )
         await session.api.mqtt.delete_agent_cert(args.id)
         if session.dry_run:
@@ -1399,6 +1405,8 @@ async def _check(cli: Cli, args: argparse.Namespace) -> int:
 
 async def _publish(cli: Cli, args: argparse.Namespace) -> int:
     from tui.flows.mqtt import CheckFailed, parse_data_points, publish_timeseries
+
+    refuse_change(cli.services, None, "publish time series to the tenant")
 
     try:
         points = parse_data_points(args.values)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from tui.api.client import ApiClient
     from tui.config.profiles import Profile
+    from tui.config.safety import Safety
     from tui.services import Services, Unlock
 
 T = TypeVar("T")
@@ -112,6 +113,105 @@ def fail(prog: str, error: BaseException, err: TextIO | None = None) -> int:
     """Print ``prog: <one line>`` on standard error and return the exit code for ``error``."""
     print(f"{prog}: {error_line(error)}", file=err or sys.stderr)
     return exit_code_for(error)
+
+
+# --------------------------------------------------------------------------------------------------
+# The session: root options (--read-only, --present), read-only refusals, destructive confirmations
+# --------------------------------------------------------------------------------------------------
+def session_services(args: argparse.Namespace, services: Services | None = None) -> Services:
+    """``services`` (or the machine's, ``Services.default()``) with the root options applied: ``--read-only``
+    makes the session read-only; ``--present`` masks identifiers in what the command prints (``main`` wraps
+    standard output and error; the masker learns the profiles here)."""
+    if services is None:
+        from tui.services import Services
+
+        services = Services.default()
+    if getattr(args, "session_read_only", False):
+        services.session_read_only = True
+    masker = getattr(args, "masker", None)
+    if masker is not None:
+        services.start_presenting(masker)
+    return services
+
+
+def refuse_change(services: Services, profile: Profile | None, what: str) -> Safety:
+    """Raise ``CommandError(EXIT_REFUSED)`` in plain words when ``what`` ("delete an asset") is a change
+    this session may not make with ``profile`` (read-only session or profile); else its ``Safety``."""
+    safety = services.safety(profile)
+    if safety.read_only:
+        raise CommandError(safety.refusal(what), EXIT_REFUSED)
+    return safety
+
+
+def refuse_local_change(services: Services, what: str) -> None:
+    """Refuse a change to the saved profiles in a read-only session (``--read-only``, ``IHUB_READ_ONLY``)."""
+    if services.read_only:
+        raise CommandError(
+            f"cannot {what}: the session is read-only (--read-only); nothing was changed",
+            EXIT_REFUSED,
+        )
+
+
+def add_confirm_arguments(parser: argparse.ArgumentParser, what: str = "name") -> None:
+    """``--yes`` and ``--confirm NAME``: how a script confirms a destructive command (see
+    ``confirm_destructive``)."""
+    parser.add_argument(
+        "--yes", action="store_true", help="do not ask (refused on a production profile: use --confirm)"
+    )
+    parser.add_argument(
+        "--confirm",
+        metavar="NAME",
+        dest="confirm_name",
+        help=f"confirm by giving the {what} (what a terminal would ask to type); needed by scripts on a "
+        "production profile",
+    )
+
+
+def confirm_destructive(
+    question: str,
+    name: str,
+    *,
+    safety: Safety,
+    assume_yes: bool = False,
+    confirm_name: str | None = None,
+    stdin: TextIO | None = None,
+    err: TextIO | None = None,
+) -> None:
+    """Confirm a destructive command, or raise ``CommandError(EXIT_REFUSED)`` ("nothing was changed").
+
+    * ``--confirm NAME`` (``confirm_name``): confirmed when it is exactly ``name``, refused otherwise.
+    * A production profile: the name must be typed on a terminal; ``--yes`` alone is refused, so a script
+      written for a test tenant cannot delete in production by accident (it must name what it deletes).
+    * Otherwise: ``--yes``, or ``y`` on a terminal; without a terminal and without ``--yes``, refused.
+    """
+    if confirm_name is not None:
+        if confirm_name.strip() != name:
+            raise CommandError(
+                f"--confirm {confirm_name!r} is not the name {name!r}: nothing was changed", EXIT_REFUSED
+            )
+        return
+    if not safety.production:
+        confirm(question, assume_yes=assume_yes, stdin=stdin)
+        return
+    source = stdin or sys.stdin
+    if not _isatty(source):
+        hint = "--yes is not enough there; " if assume_yes else ""
+        raise CommandError(
+            f"{question} Not confirmed: {safety.production_why}; {hint}"
+            f"add --confirm {_shell_word(name)} (scripts name what they destroy)",
+            EXIT_REFUSED,
+        )
+    out = err or sys.stderr
+    print(f"{question}\n▲ Production: {safety.production_why}.", file=out)
+    print(f"Type the name to confirm ({name}): ", end="", file=out, flush=True)
+    if source.readline().strip() != name:
+        raise CommandError("the name does not match: nothing was changed", EXIT_REFUSED)
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 # --------------------------------------------------------------------------------------------------

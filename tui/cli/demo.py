@@ -34,6 +34,11 @@ class SimChildError(Exception):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_sim_arguments(parser, port=0)
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        help="mark the demo profile as production (to try the production guard)",
+    )
 
 
 def run(args: argparse.Namespace, services: object = None) -> int:
@@ -71,8 +76,15 @@ def run(args: argparse.Namespace, services: object = None) -> int:
                 _wait_until_listening(child, args.host, mqtt_port)
                 shown = f"[{args.host}]" if ":" in args.host else args.host
                 broker = f"{shown}:{mqtt_port}"
-            services = Services.for_demo(url, mqtt_broker=broker, mqtt_root_ca=root_ca if broker else None)
-            return ihub_cli.run_tui(services, profile="demo")
+            from tui.cli.common import session_services
+
+            services = Services.for_demo(
+                url,
+                mqtt_broker=broker,
+                mqtt_root_ca=root_ca if broker else None,
+                production=getattr(args, "production", False),
+            )
+            return ihub_cli.run_tui(session_services(args, services), profile="demo")
         except SimChildError as exc:
             print(f"ihub: {exc}", file=sys.stderr)
             return EXIT_ERROR

@@ -26,10 +26,13 @@ from tui.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     CommandError,
+    add_confirm_arguments,
+    confirm_destructive,
     error_line,
     exit_code_for,
     print_rows,
     prompt_unlock,
+    refuse_local_change,
     run_async,
 )
 from tui.config.inputs import InputError, clean_secret, clean_value
@@ -120,6 +123,11 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
     add.add_argument("--app-version", default="", help="app version (app credentials)")
     add.add_argument("--ca-bundle", default=None, metavar="PEM", help="extra CA certificates (PEM file)")
     add.add_argument("--read-only", action="store_true", help="refuse every change through this profile")
+    add.add_argument(
+        "--production",
+        action="store_true",
+        help="a production tenant: marked in the header, destructive actions ask for the name typed",
+    )
     source = add.add_mutually_exclusive_group()
     source.add_argument(
         "--secret-stdin", action="store_true", help="read the client secret from standard input (one line)"
@@ -138,8 +146,12 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
     )
     add.add_argument("--default", action="store_true", help="make it the default profile")
 
-    remove = sub.add_parser("remove", help="remove a profile and its stored secret")
+    remove = sub.add_parser(
+        "remove",
+        help="remove a profile and its stored secret (a production profile: the name typed or --confirm)",
+    )
     remove.add_argument("name", metavar="NAME")
+    add_confirm_arguments(remove, "profile's name")
 
     use = sub.add_parser("use", help="make a profile the default")
     use.add_argument("name", metavar="NAME")
@@ -170,10 +182,9 @@ def run(
     prompt: Callable[[str], str] | None = None,
 ) -> int:
     """Run one ``ihub keys`` command; returns the exit code. Never raises for expected failures."""
-    if services is None:
-        from tui.services import Services
+    from tui.cli.common import session_services
 
-        services = Services.default()
+    services = session_services(args, services)
     runner = _Runner(
         services,
         stdin or sys.stdin,
@@ -298,12 +309,13 @@ class _Runner:
                 "style": "app" if r["style"] == "app_credentials" else "client",
                 "tenant": r["tenant"] or "-",
                 "ro": "yes" if r["read_only"] else "",
+                "prod": "yes" if r["production"] else "",
                 "secret": r["secret"] or "none",
                 "env": ",".join(r["env_fields"]) or "",
             }
             for r in rows
         ]
-        headers = {"mark": "", "client_id": "CLIENT ID", "ro": "RO", "env": "FROM ENV"}
+        headers = {"mark": "", "client_id": "CLIENT ID", "ro": "RO", "prod": "PROD", "env": "FROM ENV"}
         print_rows(table, "table", list(table[0]), out=self.out, headers=headers)
         self.say(
             "* default, > selected by IHUB_PROFILE; SECRET: where the secret is; FROM ENV: IHUB_* overrides"
@@ -322,6 +334,7 @@ class _Runner:
             "app_name",
             "app_version",
             "read_only",
+            "production",
             "ca_bundle",
             "default",
             "active",
@@ -348,6 +361,7 @@ class _Runner:
             "app_name": profile.app_name,
             "app_version": profile.app_version,
             "read_only": profile.read_only,
+            "production": self.services.safety(profile).production,
             "ca_bundle": profile.ca_bundle,
             "default": profile.name == self.profiles.default_name,
             "active": profile.name == active,
@@ -360,6 +374,7 @@ class _Runner:
         print(f"ihub keys: warning: {text}", file=self.err)
 
     def add(self, args: argparse.Namespace) -> int:
+        refuse_local_change(self.services, "add a profile")
         keys: BindingKeys | None = None
         client_id, token_url = args.client_id, args.token_url
         if args.binding_keys_stdin:
@@ -380,6 +395,7 @@ class _Runner:
             app_name=args.app_name,
             app_version=args.app_version,
             read_only=args.read_only,
+            production=args.production,
             ca_bundle=args.ca_bundle,
         )
         if profile.name in self.profiles:
@@ -540,8 +556,20 @@ class _Runner:
     # -- remove, use --------------------------------------------------------------------------------
     def remove(self, args: argparse.Namespace) -> int:
         name = args.name
+        refuse_local_change(self.services, "remove a profile")
         if name not in self.profiles:
             raise KeysCommandError(f"no profile named {name!r}", EXIT_NOT_FOUND)
+        safety = self.services.safety(self.profiles.get(name))
+        if safety.production or args.confirm_name is not None:
+            confirm_destructive(
+                f"Remove the profile {name!r} and its stored secret?",
+                name,
+                safety=safety,
+                assume_yes=args.yes,
+                confirm_name=args.confirm_name,
+                stdin=self.stdin,
+                err=self.err,
+            )
         self.secrets.delete(name)
         self.profiles.remove(name)
         self.say(f"removed profile {name!r} and its stored secret")
@@ -549,6 +577,7 @@ class _Runner:
 
     def use(self, args: argparse.Namespace) -> int:
         name = args.name
+        refuse_local_change(self.services, "change the default profile")
         if name not in self.profiles:
             raise KeysCommandError(f"no profile named {name!r}", EXIT_NOT_FOUND)
         self.profiles.set_default(name)

@@ -89,11 +89,9 @@ def run(
 def _run(args: argparse.Namespace, services: Services | None, out: TextIO, err: TextIO) -> int:
     from tui.api.activity import ReadStats, entry_epoch, read_entries
     from tui.api.ts.timerange import RangeError, parse_time
+    from tui.cli.common import session_services
 
-    if services is None:
-        from tui.services import Services
-
-        services = Services.default()
+    services = session_services(args, services)
     path = services.paths.activity_file
     if args.where:
         print(path, file=out)

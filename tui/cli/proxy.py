@@ -111,12 +111,14 @@ def run(
     def err(line: str) -> None:
         print(line, file=err_stream, flush=True)
 
+    from tui.cli.common import session_services
     from tui.proxy import ProxyConfigError, ProxyError, config_for_profile, serve
-    from tui.services import Services
 
-    services = services or Services.default()
+    services = session_services(args, services)
     try:
         profile = _profile(services, getattr(args, "proxy_profile", None) or getattr(args, "profile", None))
+        # A read-only session or profile forwards only GET and HEAD (tui.config.safety).
+        safety = services.safety(profile)
         # The settings are checked before the secret is read (no vault prompt for a refused command).
         config = config_for_profile(
             profile,
@@ -124,9 +126,14 @@ def run(
             port=args.port,
             access_key=not args.no_access_key,
             allow_remote=args.allow_remote,
-            read_only=args.read_only,
+            read_only=args.read_only or safety.read_only,
             cors=args.cors,
         ).resolved(services.environ)
+        if safety.production and not config.read_only:
+            err(
+                f"ihub proxy: ▲ production: {safety.production_why}; requests through the proxy can change "
+                "it (--read-only forwards only GET and HEAD)"
+            )
         if args.dry_run:
             return _dry_run(profile, config, out)
         secret = run_async(lambda: services.read_secret(profile, prompt_unlock(services)))

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from tui.cli.common import (
     EXIT_NOT_FOUND,
     EXIT_OK,
-    EXIT_REFUSED,
     EXIT_USAGE,
     CommandError,
     RowPrinter,
     add_api_arguments,
     fail,
     open_api,
+    refuse_change,
     run_async,
 )
 
@@ -163,10 +163,9 @@ def run(
         if parser is not None:
             parser.print_help(out)
         return EXIT_USAGE
-    if services is None:
-        from tui.services import Services
+    from tui.cli.common import session_services
 
-        services = Services.default()
+    services = session_services(args, services)
     runner = _Runner(services, args, out, err)
     try:
         return run_async(getattr(runner, command))
@@ -382,10 +381,7 @@ class _Runner:
         args = self.args
         async with self._session() as session:
             api = session.api
-            if session.profile.read_only:
-                raise CommandError(
-                    f"profile {session.profile.name} is read-only: nothing was written", EXIT_REFUSED
-                )
+            refuse_change(self.services, session.profile, "write time series")
             if session.dry_run:
                 variables = _guess_variables(args.file)
                 self._note("dry run: value types guessed from the file (the aspect's types are not read)")

@@ -70,6 +70,7 @@ _SAVED_FIELDS: tuple[str, ...] = (
     "app_name",
     "app_version",
     "read_only",
+    "production",
     "ca_bundle",
 )
 
@@ -91,6 +92,9 @@ class Profile:
     app_name: str = ""
     app_version: str = ""
     read_only: bool = False
+    # Marked as a production tenant: the header says so and destructive actions ask for the name typed
+    # (``tui.config.safety``; a tenant name matching the settings' ``production_tenants`` counts too).
+    production: bool = False
     ca_bundle: str | None = None
     # Names of the fields whose value came from the environment (IHUB_*). Never saved.
     env_fields: frozenset[str] = frozenset()
@@ -504,6 +508,7 @@ def profile_from_fields(
     app_name: str = "",
     app_version: str = "",
     read_only: bool = False,
+    production: bool = False,
     ca_bundle: str | None = None,
 ) -> Profile:
     """Build a validated profile from user input, filling what can be derived.
@@ -531,6 +536,7 @@ def profile_from_fields(
         app_name=app_name,
         app_version=app_version,
         read_only=read_only,
+        production=production,
         ca_bundle=ca_bundle,
     )
     return normalise_profile(profile)
@@ -564,6 +570,7 @@ def normalise_profile(profile: Profile) -> Profile:
         app_name=app_name,
         app_version=app_version,
         read_only=bool(profile.read_only),
+        production=bool(profile.production),
         ca_bundle=ca_bundle or None,
     )
 
@@ -575,7 +582,7 @@ def _profile_to_table(profile: Profile) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name in _SAVED_FIELDS:
         value = getattr(profile, name)
-        if value is None:
+        if value is None or (name == "production" and not value):  # written only when set
             continue
         table[name] = value
     return table
@@ -594,8 +601,9 @@ def _profile_from_table(name: str, table: Any, path: Path) -> Profile:
     for key in ("style", "tenant", "app_name", "app_version", "ca_bundle"):
         if key in kwargs and not isinstance(kwargs[key], str):
             raise ProfileError(f"profile {name!r} in {path}: {key} must be a string")
-    if "read_only" in kwargs and not isinstance(kwargs["read_only"], bool):
-        raise ProfileError(f"profile {name!r} in {path}: read_only must be true or false")
+    for key in ("read_only", "production"):
+        if key in kwargs and not isinstance(kwargs[key], bool):
+            raise ProfileError(f"profile {name!r} in {path}: {key} must be true or false")
     try:
         return normalise_profile(Profile(name=name, **kwargs))
     except ProfileError as exc:

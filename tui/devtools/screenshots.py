@@ -1,8 +1,9 @@
 """Write README screenshots of every area: ``python -m tui.devtools.screenshots OUTDIR``.
 
 The app runs headless around the in-process simulator (``Services.for_demo`` with ``sim_transport``) at
-120x36 with a frozen clock, so the pictures are the same on every run. Secrets stay masked: the demo
-secret lives in the session store and no screen shows it.
+120x36 with a frozen clock, so the pictures are the same on every run. They are taken in presentation
+mode (``tui/present.py``, with a fixed key so the masks are the same on every run too): no tenant name,
+client id, full id, e-mail address, home folder or secret reaches a picture.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from tui.sim.transport import sim_transport
 # 2025-06-16 08:00:00 UTC: a fixed instant so the token countdown and the data are reproducible.
 FROZEN_TIME = 1_750_060_800.0
 SIZE = (120, 36)
+# The masker's key for the pictures: the same masks on every run (a live session draws a random key).
+PRESENTATION_KEY = b"ihub-screenshots"
 
 
 def frozen_clock(at: float = FROZEN_TIME) -> Callable[[], float]:
@@ -31,14 +34,19 @@ def frozen_clock(at: float = FROZEN_TIME) -> Callable[[], float]:
 
 
 def build_demo_app(
-    sim_config: SimConfig | None = None, *, clock: Callable[[], float] | None = None
+    sim_config: SimConfig | None = None, *, clock: Callable[[], float] | None = None, present: bool = False
 ) -> IhubApp:
-    """The app on the demo profile, served by the simulator in-process (no socket, no saved state)."""
+    """The app on the demo profile, served by the simulator in-process (no socket, no saved state);
+    ``present``: in presentation mode, with the pictures' fixed key."""
     clock = clock or frozen_clock()
     config = sim_config or SimConfig()
     config.clock = clock
     sim = create_app(config)
     services = Services.for_demo(transport_factory=lambda: sim_transport(sim), clock=clock)
+    if present:
+        from tui.present import Masker
+
+        services.start_presenting(Masker(PRESENTATION_KEY))
     return IhubApp(services, profile="demo")
 
 
@@ -173,8 +181,8 @@ PREPARE: dict[str, Callable[[IhubApp, Pilot[None]], Awaitable[None]]] = {
 
 
 async def capture(outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
-    """Visit every area and save one SVG per area into ``outdir``; returns the files written."""
-    app = build_demo_app()
+    """Visit every area and save one SVG per area into ``outdir`` (presentation mode); returns the files."""
+    app = build_demo_app(present=True)
     written: list[Path] = []
     async with app.run_test(size=size) as pilot:
         await settle(app)

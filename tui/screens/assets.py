@@ -32,6 +32,7 @@ from textual.widgets.tree import TreeNode
 from tui.api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from tui.api.models import Aspect, AspectType, Asset, AssetType, static_values, type_chain
 from tui.areas import Area
+from tui.config.safety import Destruction
 from tui.context import ChartRequest, PaletteCommand
 from tui.errors import error_text
 from tui.flows.assets import (
@@ -47,7 +48,7 @@ from tui.flows.assets import (
     section_error,
 )
 from tui.messages import ConnectionChanged, Phase
-from tui.screens.asset_forms import CreateAssetDialog, CreateRequest, DeleteAssetDialog, EditAssetDialog
+from tui.screens.asset_forms import CreateAssetDialog, CreateRequest, EditAssetDialog
 from tui.screens.base import AreaScreen
 from tui.widgets.asset_details import AspectTable, AssetDetails
 from tui.widgets.asset_lists import AssetList, SearchBar, path_text
@@ -64,6 +65,7 @@ ALL_PAGES_IN_FLIGHT = 8  # "load all": pages requested at once
 ADD_CHUNK = 500  # "load all": children added to the tree between two frames
 DETAIL_DELAY = 0.06  # s: the details wait this long for a moving cursor to settle
 RECENT = 20  # assets remembered for the palette
+# The changes (hidden and refused while read-only: AreaScreen.CHANGES).
 WRITE_ACTIONS = frozenset({"create", "edit", "delete"})
 ASSET_ACTIONS = frozenset({"chart", "copy_id"})
 
@@ -98,6 +100,11 @@ class AssetsScreen(AreaScreen):
 
     BINDING_GROUP_TITLE = "Assets"
     COMMANDS = AreaScreen.COMMANDS | {AssetJumpProvider}
+    CHANGES: ClassVar[dict[str, str]] = {
+        "create": "create an asset",
+        "edit": "change an asset",
+        "delete": "delete an asset",
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "slash", "search", "Search", id="assets.search", tooltip="Search by name, type:<id> or {filter}"
@@ -810,8 +817,10 @@ class AssetsScreen(AreaScreen):
 
     # -- actions on the current asset -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if super().check_action(action, parameters) is False:  # read-only: no change (AreaScreen)
+            return False
         if action in WRITE_ACTIONS:
-            if self._read_only or self.view != "tree":
+            if self.view != "tree":
                 return False
             asset = self.current
             if asset is None or asset.is_shared or asset.is_deleted:
@@ -825,20 +834,10 @@ class AssetsScreen(AreaScreen):
             return True if self.current is not None else None
         return True
 
-    @property
-    def _read_only(self) -> bool:
-        profile = self.ctx.active_profile
-        return bool(profile is not None and profile.read_only) or self.ctx.connection.read_only
-
-    def _writable(self, verb: str) -> Asset | None:
+    def _writable(self, action: str, verb: str) -> Asset | None:
         """The current asset if it may be changed; otherwise None after saying why in plain words."""
         asset = self.current
-        if self._read_only:
-            self.notify(
-                "This profile is read-only: nothing can be changed through it.",
-                title="Assets",
-                severity="warning",
-            )
+        if not self.may_change(action):
             return None
         if self.write_refused is not None:
             self.notify(self.write_refused, title="Assets", severity="warning")
@@ -919,7 +918,7 @@ class AssetsScreen(AreaScreen):
 
     # create ------------------------------------------------------------------------------------------
     def action_create(self) -> None:
-        parent = self._writable("given children")
+        parent = self._writable("create", "given children")
         if parent is not None:
             self._open_create(parent)
 
@@ -973,7 +972,7 @@ class AssetsScreen(AreaScreen):
 
     # edit --------------------------------------------------------------------------------------------
     def action_edit(self) -> None:
-        asset = self._writable("changed")
+        asset = self._writable("edit", "changed")
         if asset is not None:
             self._open_edit(asset)
 
@@ -1007,7 +1006,7 @@ class AssetsScreen(AreaScreen):
 
     # delete ------------------------------------------------------------------------------------------
     def action_delete(self) -> None:
-        asset = self._writable("deleted")
+        asset = self._writable("delete", "deleted")
         if asset is None:
             return
         if asset.is_root:
@@ -1020,7 +1019,14 @@ class AssetsScreen(AreaScreen):
         api = self._api()
         if api is None:
             return
-        confirmed = await self.app.push_screen_wait(DeleteAssetDialog(asset))
+        dialog = self.destructive_dialog(
+            Destruction.TENANT_DELETE,
+            "Delete asset",
+            f"Delete {asset.name} ({asset.asset_id})? Insights Hub keeps it as decommissioned; it cannot be "
+            "changed or read by this client afterwards.",
+            asset.name,
+        )
+        confirmed = await self.app.push_screen_wait(dialog)
         if not confirmed:
             self.notify("Nothing was deleted.", title="Delete")
             return

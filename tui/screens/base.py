@@ -9,22 +9,29 @@ An area subclasses it and writes ``compose_area`` (its content); the base screen
 * runs blocking work (keyring, vault key derivation, heavy crypto) in a thread worker (``in_thread``),
 * turns a worker failure that nobody handled into one error notification, never a traceback,
 * offers its own palette commands (``palette_commands``), which the palette lists next to the app's,
-* receives what another area asks it to show (``ctx.open_area(mode, request)`` -> ``handle_request``).
+* receives what another area asks it to show (``ctx.open_area(mode, request)`` -> ``handle_request``),
+* keeps changes away while read-only: the actions named in ``CHANGES`` are hidden from the key bar, the
+  help and the palette (``check_action``, ``is_change_command``) and refused in plain words when run
+  anyway (``may_change``); ``changes_locked`` says when (``IhubContext.safety``),
+* asks before destroying something (``confirm_destructive``): the name typed for a deletion in the tenant
+  and, on a production profile, for any destructive action; a plain yes otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from tui.areas import Area
+from tui.config.safety import Destruction, Safety
 from tui.context import IhubContext, PaletteCommand
 from tui.messages import AreaRequested, ConnectionChanged, ConnectionState
+from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_bar import StatusBar
 
@@ -36,6 +43,10 @@ THREAD_GROUP = "area-thread"
 
 class AreaScreen(Screen[None]):
     """The base of the four area screens."""
+
+    # Actions that change the tenant, by action name, with what they do in words ("delete an asset"):
+    # hidden and refused while ``changes_locked``.
+    CHANGES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, area: Area) -> None:
         super().__init__(name=area.mode, classes=f"area {area.mode}")
@@ -68,6 +79,85 @@ class AreaScreen(Screen[None]):
 
     def _connection_published(self, state: ConnectionState) -> None:
         self.post_message(ConnectionChanged(state))
+        self.refresh_bindings()  # read-only may have changed with the profile
+
+    # -- read-only and destructive actions -------------------------------------------------------------
+    @property
+    def safety(self) -> Safety:
+        return self.ctx.safety
+
+    @property
+    def changes_locked(self) -> bool:
+        """True while the actions in ``CHANGES`` are off (a read-only session or profile)."""
+        return self.safety.read_only
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Changes are hidden while read-only; areas that check more call this first."""
+        if action in self.CHANGES and self.changes_locked:
+            return False
+        return True
+
+    def may_change(self, action: str) -> bool:
+        """False (after saying why in plain words) when ``action`` is a change and changes are off."""
+        if action not in self.CHANGES or not self.changes_locked:
+            return True
+        refusal = self.safety.refusal(self.CHANGES[action])
+        self.notify(
+            refusal[:1].upper() + refusal[1:] + ".",
+            title="Read-only",
+            severity="warning",
+            markup=False,
+        )
+        return False
+
+    def is_change_command(self, command: PaletteCommand) -> bool:
+        """A palette command that changes something: marked ``change``, or running one of ``CHANGES``."""
+        if command.change:
+            return True
+        callback: Any = command.callback
+        while isinstance(callback, partial):
+            if callback.func == self.run_action and callback.args:  # partial(run_action, "delete")
+                return str(callback.args[0]).split("(")[0] in self.CHANGES
+            callback = callback.func
+        name = getattr(callback, "__name__", "")
+        return name.startswith("action_") and name.removeprefix("action_") in self.CHANGES
+
+    def destructive_dialog(
+        self,
+        kind: Destruction,
+        title: str,
+        message: str,
+        name: str,
+        *,
+        confirm_label: str = "Delete",
+        safety: Safety | None = None,
+    ) -> ConfirmDialog:
+        """The dialog that asks before destroying ``name``: the name must be typed for a deletion in the
+        tenant and for anything on a production profile (``tui.config.safety.typed_confirmation``); a
+        plain yes is enough otherwise. Push it with a callback, or ``push_screen_wait`` in a worker.
+        ``safety``: of another profile than the active one (the Keys area deleting a profile)."""
+        safety = safety or self.safety
+        typed = name if safety.typed(kind) else None
+        if safety.production:
+            message = f"{message}\n▲ Production: {safety.production_why}."
+        return ConfirmDialog(title, message, confirm_label=confirm_label, danger=True, typed=typed)
+
+    def confirm_destructive(
+        self,
+        kind: Destruction,
+        title: str,
+        message: str,
+        name: str,
+        then: Callable[[bool], Any],
+        *,
+        confirm_label: str = "Delete",
+        safety: Safety | None = None,
+    ) -> None:
+        """Ask with ``destructive_dialog``; ``then(True)`` once confirmed, ``then(False)`` otherwise."""
+        dialog = self.destructive_dialog(
+            kind, title, message, name, confirm_label=confirm_label, safety=safety
+        )
+        self.app.push_screen(dialog, lambda confirmed: then(bool(confirmed)))
 
     # -- requests from other areas ---------------------------------------------------------------------
     def on_area_requested(self, message: AreaRequested) -> None:

@@ -468,53 +468,6 @@ class VerifyCaDialog(FormDialog[VerifyRequest]):
         self.check_in_thread(check)
 
 
-# ------------------------------------------------------------------------------------------ delete
-
-
-class DeleteCaDialog(FormDialog[bool]):
-    """Delete a CA certificate only after its name is typed; says what stops working."""
-
-    heading = "Delete a CA certificate"
-    ok_label = "Delete"
-    box_classes = "delete-box"
-
-    def __init__(self, name: str, ca_id: str, *, verified: bool, key_here: bool) -> None:
-        super().__init__()
-        self.ca_name = name
-        self.ca_id = ca_id
-        self.verified = verified
-        self.key_here = key_here
-
-    def compose_fields(self) -> ComposeResult:
-        warning = (
-            "Agents with certificates issued by this CA can no longer connect."
-            if self.verified
-            else "It is not verified yet; agents cannot use it anyway."
-        )
-        yield Static(
-            f"Delete {self.ca_name} ({self.ca_id}) from the tenant?", classes="form-intro", markup=False
-        )
-        yield Static(f"⚠ {warning} This cannot be undone.", id="delete-warning", markup=False)
-        if self.key_here:
-            yield Static(
-                "Its private key stays on this machine (encrypted): the CA can be uploaded again.",
-                classes="form-hint",
-                markup=False,
-            )
-        yield from _row("Type its name", Input(placeholder=self.ca_name, id="delete-name"))
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#form-ok", Button).variant = "error"
-        self.query_one("#delete-name", Input).focus()
-
-    def submit(self) -> None:
-        if self.query_one("#delete-name", Input).value.strip() != self.ca_name:
-            self.show_error(f"type the name {self.ca_name!r} exactly to delete it")
-            return
-        self.finish(True)
-
-
 # ------------------------------------------------------------------------------------------- agent
 
 

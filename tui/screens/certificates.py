@@ -37,6 +37,7 @@ from tui.api.contract import MQTT_SIM_AGENT_ASPECT
 from tui.api.errors import PreconditionFailedError
 from tui.api.models import AgentCertificate
 from tui.areas import Area
+from tui.config.safety import Destruction
 from tui.context import PaletteCommand
 from tui.errors import error_text
 from tui.flows.certificates import (
@@ -82,7 +83,6 @@ from tui.screens.base import AreaScreen
 from tui.screens.certificate_dialogs import (
     AgentDialog,
     AgentRequest,
-    DeleteCaDialog,
     DeviceDialog,
     DeviceRequest,
     ExportKeyDialog,
@@ -95,7 +95,6 @@ from tui.screens.certificate_dialogs import (
     VerifyCaDialog,
     VerifyRequest,
 )
-from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.certificates import (
     AgentFiles,
     AgentRow,
@@ -133,6 +132,7 @@ class CertificatesScreen(AreaScreen):
     """CA, agent and device certificates for MindConnect MQTT."""
 
     BINDING_GROUP_TITLE = "Certificates"
+    CHANGES: ClassVar[dict[str, str]] = CHANGES
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -283,8 +283,7 @@ class CertificatesScreen(AreaScreen):
         return dt.datetime.fromtimestamp(self.ctx.services.clock(), dt.UTC)
 
     def _read_only(self) -> bool:
-        profile = self.ctx.active_profile
-        return bool(self.ctx.connection.read_only or (profile is not None and profile.read_only))
+        return self.changes_locked
 
     def _gateway(self) -> str | None:
         api = self.ctx.api
@@ -302,24 +301,9 @@ class CertificatesScreen(AreaScreen):
     def _error(self, error: BaseException | str, title: str = "Certificates") -> None:
         self.ctx.show_error(error, title=title)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in CHANGES and self._read_only():
-            return False  # hidden from the key bar; the status line says why
-        return True
-
     def _may_change(self, action: str) -> bool:
-        """Refuse a change in plain words with a read-only profile (when run from anywhere)."""
-        if not self._read_only():
-            return True
-        profile = self.ctx.active_profile
-        name = profile.name if profile is not None else "this profile"
-        self.notify(
-            f"{name} is a read-only profile: it cannot {CHANGES.get(action, 'change certificates')}. "
-            "Use a profile with write access (Keys, 1).",
-            title="Read-only",
-            severity="warning",
-        )
-        return False
+        """Refuse a change in plain words while read-only (when run from anywhere): ``AreaScreen``."""
+        return self.may_change(action)
 
     def _need_api(self, verb: str) -> ApiClient | None:
         api = self.ctx.api
@@ -479,11 +463,10 @@ class CertificatesScreen(AreaScreen):
             if not self.ca_rows and not self._read_only():
                 text.append(" · no CA certificate yet: r registers one (made here, or yours)", "dim")
         if self._read_only():
-            profile = self.ctx.active_profile
             text.append("\n")
-            text.append("Read-only profile", "bold magenta")
+            text.append("Read-only", "bold magenta")
             text.append(
-                f" {profile.name if profile else ''}: registering, verifying, creating and deleting "
+                f": {self.safety.read_only_why}. Registering, verifying, creating and deleting "
                 "certificates are off; viewing, copying and saving are not."
             )
         self._set_status(text)
@@ -610,7 +593,7 @@ class CertificatesScreen(AreaScreen):
                 now=self._now(),
             )
             note = (
-                "demo: the simulator's MQTT broker (k checks, t sends test data); a real tenant's agents "
+                "Demo: the simulator's MQTT broker (k checks, t sends test data); a real tenant's agents "
                 f"connect to Europe 1, {DEFAULT_BROKER}"
             )
             return replace(facts, notes=(note, *facts.notes))
@@ -624,7 +607,7 @@ class CertificatesScreen(AreaScreen):
             now=self._now(),
         )
         if demo:
-            note = "demo: the broker shown is Europe 1's, where a real tenant's agents connect"
+            note = "Demo: the broker shown is Europe 1's, where a real tenant's agents connect"
             facts = replace(facts, notes=(note, *facts.notes))
         return facts
 
@@ -814,23 +797,33 @@ class CertificatesScreen(AreaScreen):
         key = self.selected or ""
         if key in self.ca_rows:
             row = self.ca_rows[key]
-            self.app.push_screen(
-                DeleteCaDialog(
-                    row.ca.name or row.ca.id, row.ca.id, verified=row.ca.verified, key_here=row.key_on_machine
-                ),
+            warning = (
+                "Agents with certificates issued by this CA can no longer connect."
+                if row.ca.verified
+                else "It is not verified yet; agents cannot use it anyway."
+            )
+            kept = (
+                "\nIts private key stays on this machine (encrypted): the CA can be uploaded again."
+                if row.key_on_machine
+                else ""
+            )
+            self.confirm_destructive(
+                Destruction.TENANT_DELETE,
+                "Delete a CA certificate",
+                f"Delete {row.ca.name or row.ca.id} ({row.ca.id}) from the tenant?\n"
+                f"⚠ {warning} This cannot be undone.{kept}",
+                row.ca.name or row.ca.id,
                 partial(self._delete_ca_confirmed, row),
             )
         elif key in self.agent_rows:
             agent = self.agent_rows[key]
             files = f" Its files stay in {agent.files.key.parent}." if agent.files else ""
-            self.app.push_screen(
-                ConfirmDialog(
-                    "Delete an agent certificate",
-                    f"Delete the agent certificate {agent.agent.name}? The agent with client id "
-                    f"{agent.client_id} can no longer connect with it.{files} This cannot be undone.",
-                    confirm_label="Delete",
-                    danger=True,
-                ),
+            self.confirm_destructive(
+                Destruction.TENANT_DELETE,
+                "Delete an agent certificate",
+                f"Delete the agent certificate {agent.agent.name}? The agent with client id "
+                f"{agent.client_id} can no longer connect with it.{files} This cannot be undone.",
+                agent.agent.name or agent.agent.id,
                 partial(self._delete_agent_confirmed, agent),
             )
         elif key in self.device_rows:
@@ -1090,11 +1083,13 @@ class CertificatesScreen(AreaScreen):
             )
         except FileWriteError as exc:
             if "already exists" in str(exc) and not overwrite:
-                self.app.push_screen(
-                    ConfirmDialog(
-                        "Replace the file?", f"{path} already exists. Replace it?", confirm_label="Replace"
-                    ),
+                self.confirm_destructive(
+                    Destruction.FILE_OVERWRITE,
+                    "Replace the file?",
+                    f"{path} already exists. Replace it?",
+                    path.name,
                     lambda yes: self._save_chosen(pem, path, True) if yes else None,
+                    confirm_label="Replace",
                 )
                 return
             self._error(exc, title="Not saved")
@@ -1297,40 +1292,38 @@ class CertificatesScreen(AreaScreen):
 
     # -- palette ---------------------------------------------------------------------------------------
     def palette_commands(self) -> Iterable[PaletteCommand]:
-        commands: list[PaletteCommand] = []
-        if not self._read_only():
-            commands += [
-                PaletteCommand(
-                    "Certificates: register a CA",
-                    "A new CA made here, or yours: upload and verify",
-                    self.action_register,
-                ),
-                PaletteCommand(
-                    "Certificates: new agent certificate",
-                    "The service makes it; certificate and key saved at once",
-                    self.action_new_agent,
-                ),
-                PaletteCommand(
-                    "Certificates: verify the selected CA",
-                    "Finish a registration (proof of possession)",
-                    self.action_verify,
-                ),
-            ]
-        commands += [
+        # Changes are marked (change=True); the app leaves them out while read-only.
+        commands: list[PaletteCommand] = [
+            PaletteCommand(
+                "Certificates: register a CA",
+                "A new CA made here, or yours: upload and verify",
+                self.action_register,
+                change=True,
+            ),
+            PaletteCommand(
+                "Certificates: new agent certificate",
+                "The service makes it; certificate and key saved at once",
+                self.action_new_agent,
+                change=True,
+            ),
+            PaletteCommand(
+                "Certificates: verify the selected CA",
+                "Finish a registration (proof of possession)",
+                self.action_verify,
+                change=True,
+            ),
             PaletteCommand(
                 "Certificates: check the MQTT connection",
                 "Connect with the selected agent or device certificate, step by step",
                 self.action_check,
             ),
+            PaletteCommand(
+                "Certificates: send test data",
+                "Publish test values as the selected agent for a minute (t again stops)",
+                self.action_send_test_data,
+                change=True,
+            ),
         ]
-        if not self._read_only():
-            commands.append(
-                PaletteCommand(
-                    "Certificates: send test data",
-                    "Publish test values as the selected agent for a minute (t again stops)",
-                    self.action_send_test_data,
-                )
-            )
         commands += [
             PaletteCommand(
                 "Certificates: issue a device certificate",

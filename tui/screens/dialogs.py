@@ -24,10 +24,16 @@ MIN_PASSPHRASE = 8
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """Ask a yes/no question; dismisses with True (confirm) or False (cancel, escape)."""
+    """Ask before doing something; dismisses with True (confirmed) or False (cancel, escape).
+
+    With ``typed`` (a name) it is a typed confirmation: the confirm button stays off until the name is
+    typed exactly, and no single key confirms. ``AreaScreen.confirm_destructive`` decides when a name is
+    asked for (``tui.config.safety``); every destructive action of the app goes through this dialog.
+    """
 
     BINDINGS = [
-        Binding("escape,n", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("n", "cancel", "Cancel", id="dialog.cancel_n", show=False),
         Binding("y", "confirm", "Confirm", id="dialog.confirm", show=False),
     ]
 
@@ -39,28 +45,67 @@ class ConfirmDialog(ModalScreen[bool]):
         confirm_label: str = "Yes",
         cancel_label: str = "Cancel",
         danger: bool = False,
+        typed: str | None = None,
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__(classes="dialog error" if typed is not None else "dialog")
         self.heading = title
         self.message = message
         self.confirm_label = confirm_label
         self.cancel_label = cancel_label
-        self.danger = danger
+        self.danger = danger or typed is not None
+        self.typed = typed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
             box.border_title = self.heading
-            yield Static(self.message, classes="dialog-message")
+            yield Static(self.message, classes="dialog-message", markup=False)
+            if self.typed is not None:
+                yield Static(f"Type the name to confirm: {self.typed}", id="typed-prompt", markup=False)
+                yield Input(id="typed", placeholder=self.typed)
+                yield Static("", id="dialog-error", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
+                yield Button(
+                    self.confirm_label,
+                    id="confirm",
+                    variant="error" if self.danger else "primary",
+                    disabled=self.typed is not None,
+                )
                 yield Button(self.cancel_label, id="cancel")
 
     def on_mount(self) -> None:
+        if self.typed is not None:
+            self.query_one("#dialog-error").display = False
+            self.query_one("#typed", Input).focus()
+            return
         # Safe default: a destructive question starts on Cancel.
         self.query_one("#cancel" if self.danger else "#confirm", Button).focus()
 
+    @property
+    def matches(self) -> bool:
+        """The typed name is the one asked for (always True without a typed confirmation)."""
+        if self.typed is None:
+            return True
+        return self.query_one("#typed", Input).value.strip() == self.typed
+
+    @property
+    def error_text(self) -> str:
+        if self.typed is None:
+            return ""
+        return str(self.query_one("#dialog-error", Static).content)
+
+    @on(Input.Changed, "#typed")
+    def _typed_changed(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self.matches
+        self.query_one("#dialog-error").display = False
+
+    @on(Input.Submitted, "#typed")
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
+        if not self.matches:
+            error = self.query_one("#dialog-error", Static)
+            error.update(f"Type {self.typed} exactly: nothing was done.")
+            error.display = True
+            return
         self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")

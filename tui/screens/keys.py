@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from tui.areas import Area
 from tui.config.profiles import ENV_CLIENT_SECRET, Profile, ProfileError, apply_env_overrides
+from tui.config.safety import Destruction
 from tui.config.secrets import (
     ENV_VAULT_PASSPHRASE,
     KeyringStatus,
@@ -33,7 +34,7 @@ from tui.config.secrets import (
 from tui.errors import SecretNotStored, UnlockDeclined, error_text
 from tui.messages import ConnectionChanged
 from tui.screens.base import AreaScreen
-from tui.screens.dialogs import ConfirmDialog, VaultPassphraseDialog
+from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.profile_form import FormMode, ProfileFormResult, ProfileFormScreen
 from tui.screens.secret_store_dialog import SecretStoreDialog, env_instructions
 from tui.widgets.connection_report import ConnectionReport, Report, ReportStep, TokenDialog
@@ -56,6 +57,16 @@ class KeysScreen(AreaScreen):
     """Profiles, secrets and connection tests."""
 
     BINDING_GROUP_TITLE = "Keys"
+    # Changes to the saved profiles: off in a read-only session (--read-only). A read-only *profile*
+    # keeps its profile editable here: this is where the flag is turned off.
+    CHANGES: ClassVar[dict[str, str]] = {
+        "add": "add a profile",
+        "edit": "edit a profile",
+        "duplicate": "duplicate a profile",
+        "delete": "delete a profile",
+        "set_default": "change the default profile",
+        "choose_store": "choose where client secrets are kept",
+    }
     # Seconds a revealed secret stays visible (tests shorten it).
     reveal_seconds: ClassVar[float] = DEFAULT_REVEAL_SECONDS
 
@@ -200,7 +211,7 @@ class KeysScreen(AreaScreen):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        self.detail.show(self.selected, self._marks())
+        self.detail.show(self.selected, self._marks(), locked=self.changes_locked)
 
     @on(ProfileTable.Highlighted)
     def _row_highlighted(self) -> None:
@@ -238,7 +249,7 @@ class KeysScreen(AreaScreen):
         if status is None:
             return Text("Secrets: checking the OS keyring…", style="dim")
         if getattr(self.services, "demo", False):
-            return Text.assemble(("Secrets: ", "bold"), "demo: client secrets stay in this session only")
+            return Text.assemble(("Secrets: ", "bold"), "Demo: client secrets stay in this session only")
         if status.usable:
             return Text.assemble(("Secrets: ", "bold"), ("OS keyring", "green"), f": {status.backend}")
         text = Text.assemble(
@@ -301,11 +312,19 @@ class KeysScreen(AreaScreen):
             return None
         return row
 
+    @property
+    def changes_locked(self) -> bool:
+        return self.safety.session_read_only
+
     # -- add / edit / duplicate ------------------------------------------------------------------------
     def action_add(self) -> None:
+        if not self.may_change("add"):
+            return
         self.app.push_screen(ProfileFormScreen(FormMode.ADD, existing_names=list(self.rows)), self._form_done)
 
     def action_edit(self) -> None:
+        if not self.may_change("edit"):
+            return
         row = self._need_row(saved=True, verb="edit it (change the variables instead)")
         if row is None:
             return
@@ -316,6 +335,8 @@ class KeysScreen(AreaScreen):
         )
 
     def action_duplicate(self) -> None:
+        if not self.may_change("duplicate"):
+            return
         row = self._need_row(verb="duplicate it")
         if row is None:
             return
@@ -457,6 +478,8 @@ class KeysScreen(AreaScreen):
 
     # -- delete / default / activate -------------------------------------------------------------------
     def action_delete(self) -> None:
+        if not self.may_change("delete"):
+            return
         row = self._need_row(saved=True, verb="delete it (unset the variables instead)")
         if row is None:
             return
@@ -465,14 +488,13 @@ class KeysScreen(AreaScreen):
         secret_words = (
             f" and its client secret {where}" if where and row.location is not StoreKind.ENV else ""
         )
-        self.app.push_screen(
-            ConfirmDialog(
-                "Delete profile",
-                f"Delete profile {name}{secret_words}? This cannot be undone.",
-                confirm_label="Delete",
-                danger=True,
-            ),
+        self.confirm_destructive(
+            Destruction.PROFILE_DELETE,
+            "Delete profile",
+            f"Delete profile {name}{secret_words}? This cannot be undone.",
+            name,
             partial(self._delete_confirmed, name),
+            safety=self.services.safety(row.profile),
         )
 
     def _delete_confirmed(self, name: str, confirmed: bool | None) -> None:
@@ -498,6 +520,8 @@ class KeysScreen(AreaScreen):
         self.reload()
 
     def action_set_default(self) -> None:
+        if not self.may_change("set_default"):
+            return
         row = self._need_row(saved=True, verb="make it the default")
         if row is None:
             return
@@ -531,7 +555,8 @@ class KeysScreen(AreaScreen):
 
     # -- secret store choice ---------------------------------------------------------------------------
     def action_choose_store(self) -> None:
-        self._choose_store()
+        if self.may_change("choose_store"):
+            self._choose_store()
 
     @work(exclusive=True, group="keys-save", exit_on_error=False, description="choose secret store")
     async def _choose_store(self) -> None:
@@ -543,7 +568,7 @@ class KeysScreen(AreaScreen):
         kinds = await self._headless_kinds()
         if len(kinds) == 1:  # nothing to choose (the demo: this session only)
             if self.services.demo:
-                text = f"The demo keeps client secrets {KIND_WORDS[kinds[0]]}: there is nothing to choose."
+                text = f"Demo mode keeps client secrets {KIND_WORDS[kinds[0]]}: there is nothing to choose."
             else:
                 text = f"Client secrets are kept {KIND_WORDS[kinds[0]]}: no other store works here."
             self.notify(text, title="Secret store")
@@ -570,14 +595,28 @@ class KeysScreen(AreaScreen):
         if field.revealed:
             field.hide()
             return
+        if self._presenting_refuses():
+            return
         self._with_secret("reveal")
+
+    def _presenting_refuses(self) -> bool:
+        """In presentation mode a secret is never revealed (copying still works)."""
+        if not self.ctx.presenting:
+            return False
+        self.notify(
+            "Presentation mode: secrets stay hidden. c copies the secret without showing it.",
+            title="Secret",
+            severity="warning",
+        )
+        return True
 
     def action_copy_secret(self) -> None:
         self._with_secret("copy")
 
     @on(SecretField.RevealRequested)
     def _field_reveal(self) -> None:
-        self._with_secret("reveal")
+        if not self._presenting_refuses():
+            self._with_secret("reveal")
 
     @on(SecretField.CopyRequested)
     def _field_copy(self) -> None:

@@ -288,6 +288,9 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
                     "Read-only", Switch(bool(p.read_only) if p else False, id="read_only"), "read_only"
                 )
                 yield self._row(
+                    "Production", Switch(bool(p.production) if p else False, id="production"), "production"
+                )
+                yield self._row(
                     "CA bundle",
                     text_input("ca_bundle", value("ca_bundle"), "optional: path to a PEM file"),
                     "ca_bundle",
@@ -419,6 +422,8 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
             return "", ""
         if key == "read_only":
             return "no writes, deletes or uploads with this profile", ""
+        if key == "production":
+            return "marked in the header; deletes and overwrites ask for the name typed", ""
         return "", ""
 
     def _token_url_hint(self) -> tuple[str, str]:
@@ -467,7 +472,7 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
         self.query_one(f"#row-{key}").set_class(key in self.errors, "-invalid")
 
     def _refresh_hints(self, *keys: str) -> None:
-        for key in keys or (*FIELD_WORDS, "style", "read_only"):
+        for key in keys or (*FIELD_WORDS, "style", "read_only", "production"):
             self._set_hint(key)
         if not self.errors:
             self.query_one("#form-error").display = False
@@ -791,6 +796,7 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
             app_name=app_name,
             app_version=app_version,
             read_only=self.query_one("#read_only", Switch).value,
+            production=self.query_one("#production", Switch).value,
             ca_bundle=ca_bundle,
             env_fields=self.initial.env_fields
             if self.initial and self.mode is FormMode.EDIT

@@ -168,7 +168,7 @@ class RequestsScreen(ModalScreen[None]):
         if self.activity.problem:
             text += f"\n{self.activity.problem}"
         elif self.activity.path is None:
-            text += " (Kept in memory only: the demo writes no activity log.)"
+            text += " (Kept in memory only: in Demo mode no activity log is written.)"
         self.query_one("#requests-summary", Static).update(Text(text))
 
     @property

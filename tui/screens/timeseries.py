@@ -51,6 +51,7 @@ from tui.api.ts.timerange import (
 )
 from tui.api.ts.view import chart_data, readout
 from tui.areas import Area
+from tui.config.safety import Destruction
 from tui.context import ChartRequest, PaletteCommand
 from tui.errors import error_text
 from tui.messages import ConnectionChanged
@@ -1024,8 +1025,28 @@ class TimeSeriesScreen(AreaScreen):
         self.app.push_screen(dialog, self._export_chosen)
 
     def _export_chosen(self, choice: ExportChoice | None) -> None:
-        if choice is not None:
+        if choice is None:
+            return
+        existing = [path for path in self._export_paths(choice) if path.exists()]
+        if not existing:
             self._export(choice)
+            return
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        self.confirm_destructive(
+            Destruction.FILE_OVERWRITE,
+            "Replace the file?",
+            f"{existing[0]}{more} already exists. Replace it with the export?",
+            existing[0].name,
+            lambda yes: self._export(choice) if yes else self.notify("Nothing was exported.", title="Export"),
+            confirm_label="Replace",
+        )
+
+    def _export_paths(self, choice: ExportChoice) -> list[Path]:
+        """The files an export writes: the chosen path, or one per asset and aspect beside it."""
+        groups = self._groups()
+        if len(groups) == 1:
+            return [choice.path]
+        return [_group_path(choice.path, series[0].asset_name, group[1]) for group, series in groups.items()]
 
     @work(exclusive=True, group="ts-export", exit_on_error=False, description="export")
     async def _export(self, choice: ExportChoice) -> None:

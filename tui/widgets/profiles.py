@@ -55,6 +55,8 @@ KEY_HINTS = (
     "k see the token (decoded) · y copy the token\n"
     "m make default · b secret store · ? all keys"
 )
+# The last line in a read-only session (--read-only): the saved profiles are not changed.
+KEY_HINTS_LOCKED = KEY_HINTS.rsplit("\n", 1)[0] + "\nread-only session: profiles stay as saved · ? all keys"
 
 
 @dataclass
@@ -177,7 +179,7 @@ def cells(row: Row, marks: Marks) -> list[str | Text]:
         cell("style", "app" if p.style == STYLE_APP else "client"),
         cell("tenant", p.tenant or "-"),
         Text("★", style="bold yellow") if p.name == marks.default else "",
-        Text("RO", style="bold magenta") if p.read_only else "",
+        _flags_cell(p),
         secret,
         Text(" ".join(env_marks), style="yellow") if env_marks else "",
     ]
@@ -200,8 +202,9 @@ class ProfileDetail(Vertical):
     def secret_field(self) -> SecretField:
         return self.query_one("#secret", SecretField)
 
-    def show(self, row: Row | None, marks: Marks) -> None:
-        """Show ``row`` (None: nothing selected)."""
+    def show(self, row: Row | None, marks: Marks, *, locked: bool = False) -> None:
+        """Show ``row`` (None: nothing selected); ``locked``: a read-only session (no profile changes)."""
+        self.query_one("#keys-hints", Static).update(KEY_HINTS_LOCKED if locked else KEY_HINTS)
         detail = self.query_one("#profile-detail", Static)
         field = self.secret_field
         if row is None:
@@ -239,6 +242,8 @@ def detail_text(row: Row, marks: Marks) -> Text:
         flags.append("active")
     if p.read_only:
         flags.append("read-only")
+    if p.production:
+        flags.append("▲ production")
     if not row.saved:
         flags.append("from environment variables, not saved")
     line("Name", p.name + (f"  ({', '.join(flags)})" if flags else ""))
@@ -251,3 +256,15 @@ def detail_text(row: Row, marks: Marks) -> Text:
     line("CA bundle", p.ca_bundle or "system default")
     lines.rstrip()
     return lines
+
+
+def _flags_cell(p: Profile) -> Text | str:
+    """The R/O column: ``RO`` for a read-only profile, ``▲`` for one marked production."""
+    if not (p.read_only or p.production):
+        return ""
+    cell = Text()
+    if p.read_only:
+        cell.append("RO", style="bold magenta")
+    if p.production:
+        cell.append(" ▲" if p.read_only else "▲", style="bold red")
+    return cell

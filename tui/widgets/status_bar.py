@@ -1,6 +1,7 @@
 """The one-line header every area shows: app, area, an area's notice (e.g. certificates about to expire),
 the local API proxy while it runs (port and live request count), profile, tenant, connection state, token
-countdown."""
+countdown; and the safety marks: ``▲ PRODUCTION`` (the whole bar takes the error colour), ``READ-ONLY``,
+and ``MASKED`` in presentation mode. The marks are words, so they read the same without colour."""
 
 from __future__ import annotations
 
@@ -11,7 +12,18 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.config.safety import PRODUCTION_MARK, READ_ONLY_MARK
 from tui.messages import ConnectionState, Phase, ProxyStatus
+
+PRESENTING_MARK = "MASKED"
+MARK_STYLE = {
+    PRODUCTION_MARK: "bold white on red",
+    READ_ONLY_MARK: "bold black on magenta",
+    PRESENTING_MARK: "bold reverse",
+}
+# Below this width the marks take their short forms (the symbol stays).
+NARROW = 100
+SHORT_MARK = {PRODUCTION_MARK: "▲ PROD", READ_ONLY_MARK: "R/O", PRESENTING_MARK: "MASKED"}
 
 
 def format_countdown(seconds: float) -> str:
@@ -35,8 +47,6 @@ def describe_connection(state: ConnectionState, now: float) -> str:
         parts.append(f"error: {state.error or 'not connected'}")
     else:
         parts.append("connected")
-        if state.read_only:
-            parts.append("read-only")
         if state.expires_at is not None:
             remaining = state.expires_at - now
             parts.append(f"token {format_countdown(remaining)}" if remaining > 0 else "token renewing…")
@@ -88,6 +98,9 @@ class StatusBar(Widget):
         width: 1fr;
         background: $panel;
         color: $foreground;
+    }
+    StatusBar.-production {
+        background: $error 35%;
     }
     """
 
@@ -141,6 +154,21 @@ class StatusBar(Widget):
     def _follow_proxy(self, status: ProxyStatus | None) -> None:
         self.proxy = status
 
+    def watch_state(self, state: ConnectionState) -> None:
+        self.set_class(state.production, "-production")
+
+    @property
+    def marks(self) -> list[str]:
+        """The safety marks shown after the title (what tests and screen readers check)."""
+        marks = []
+        if self.state.production:
+            marks.append(PRODUCTION_MARK)
+        if self.state.read_only:
+            marks.append(READ_ONLY_MARK)
+        if getattr(self.app, "presenting", False):
+            marks.append(PRESENTING_MARK)
+        return marks
+
     def set_notice(self, text: str | None, level: str = "warning") -> None:
         """Show ``text`` next to the area's title (None or "" removes it); ``level`` picks the colour."""
         self.notice_level = level if level in NOTICE_STYLE else "warning"
@@ -155,6 +183,9 @@ class StatusBar(Widget):
         left = Text.assemble((" ihub ", "bold reverse"))
         if self.demo:
             left.append(" DEMO ", "bold black on yellow")
+        narrow = self.size.width < NARROW
+        for mark in self.marks:
+            left.append(f" {SHORT_MARK[mark] if narrow else mark} ", MARK_STYLE[mark])
         if self.area:
             left.append(f" {self.area}", "bold")
         right = Text(self.connection_text + " ", style=_PHASE_STYLE[self.state.phase])
