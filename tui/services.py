@@ -34,6 +34,7 @@ from tui.config.secrets import (
     VaultLockedError,
     VaultPassphraseError,
 )
+from tui.config.settings import Settings
 from tui.errorlog import remember_secret
 from tui.errors import ConnectionProblem, SecretNotStored, ServiceError, UnlockDeclined
 
@@ -101,8 +102,14 @@ class Services:
     # CA file: the simulator's in the demo; None means the Europe 1 broker and the system's trusted roots.
     mqtt_broker: str | None = None
     mqtt_root_ca: Path | None = None
+    # The app's theme, mouse and keymap (``settings.toml`` ``[ui]``, ``[keys]``). None: the secret store's
+    # settings (the user's file; in memory for the demo built here). ``ihub demo`` passes the user's file,
+    # so a presenter's theme and keys hold there too; tests and screenshots keep the default in memory.
+    preferences: Settings | None = None
 
     def __post_init__(self) -> None:
+        if self.preferences is None:
+            self.preferences = getattr(self.secrets, "settings", None) or Settings(None)
         if self.activity is None:
             self.activity = ActivityLog(None if self.demo else self.paths.activity_file, clock=self.clock)
 
@@ -140,6 +147,7 @@ class Services:
         clock: Callable[[], float] = time.time,
         mqtt_broker: str | None = None,
         mqtt_root_ca: Path | None = None,
+        preferences: Settings | None = None,
     ) -> Services:
         """One in-memory profile ``demo`` against the simulator at ``sim_url`` (or an in-process transport).
         ``mqtt_broker`` (``host:port``) and ``mqtt_root_ca`` are the simulator's MQTT broker, when it runs.
@@ -188,6 +196,7 @@ class Services:
             throwaway_data=scratch is not None,
             mqtt_broker=mqtt_broker,
             mqtt_root_ca=mqtt_root_ca,
+            preferences=preferences,
         )
         services._scratch = scratch
         return services

@@ -8,7 +8,9 @@ An area subclasses it and writes ``compose_area`` (its content); the base screen
   app publishes a new state on ``ctx.connection_signal`` (handle it with ``on_connection_changed``),
 * runs blocking work (keyring, vault key derivation, heavy crypto) in a thread worker (``in_thread``),
 * turns a worker failure that nobody handled into one error notification, never a traceback,
-* offers its own palette commands (``palette_commands``), which the palette lists next to the app's,
+* offers its own palette commands (``palette_commands``), which the palette lists next to the app's, and
+  one for each of its keys those do not already cover (``all_palette_commands``: every action of the
+  area is in the palette, with its key; a key hidden by ``check_action`` is left out there too),
 * receives what another area asks it to show (``ctx.open_area(mode, request)`` -> ``handle_request``).
 """
 
@@ -18,7 +20,10 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, TypeVar, cast
 
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
@@ -80,8 +85,68 @@ class AreaScreen(Screen[None]):
 
     # -- palette ---------------------------------------------------------------------------------------
     def palette_commands(self) -> Iterable[PaletteCommand]:
-        """The area's commands for the palette (none by default)."""
+        """The area's own commands for the palette, with their words (none by default); every key of the
+        area that these do not cover is added by ``all_palette_commands``."""
         return ()
+
+    def all_palette_commands(self) -> list[PaletteCommand]:
+        """``palette_commands()`` plus one command per key of the area that they leave out: the screen's
+        bindings and those of its widgets that do more than move a cursor, titled ``Area: description``,
+        the help naming the key (remapped keys included). Actions ``check_action`` hides or disables now
+        are left out."""
+        own = list(self.palette_commands())
+        covered = {name for command in own if (name := _action_of(command.callback, self)) is not None}
+        titles = {command.title for command in own}
+        extra: list[PaletteCommand] = []
+        for node, binding, keys in self._palette_bindings():
+            namespace, name, params = parse_action(binding.action)
+            if namespace or binding.action in covered or (not params and name in covered):
+                continue
+            if node.check_action(name, params) is not True:
+                continue
+            title = f"{self.area.title}: {binding.description or binding.tooltip}"
+            if title in titles:
+                continue
+            titles.add(title)
+            covered.add(binding.action)
+            what = binding.tooltip or binding.description
+            extra.append(
+                PaletteCommand(
+                    title,
+                    f"{what} · key {' / '.join(keys)}",
+                    partial(self.app.run_action, binding.action, node),
+                )
+            )
+        return own + extra
+
+    def _palette_bindings(self) -> list[tuple[DOMNode, Binding, list[str]]]:
+        """(node, binding, keys as shown) for the screen's bindings and its widgets' non-navigation ones,
+        with the app's keymap applied; one entry per binding id."""
+        from tui.bindings import NAVIGATE, purpose_of
+
+        nodes: list[DOMNode] = [self]
+        nodes.extend(
+            widget
+            for widget in self.query("*")
+            if widget._bindings.key_to_bindings and widget.display and not isinstance(widget, KeyBar)
+        )
+        keymap = getattr(self.app, "_keymap", {})
+        found: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
+        for node in nodes:
+            bindings = node._bindings.copy()
+            if keymap:
+                bindings.apply_keymap(keymap)
+            for chain in bindings.key_to_bindings.values():
+                for binding in chain:
+                    if binding.system or not (binding.description or binding.tooltip) or binding.id is None:
+                        continue
+                    if node is not self and purpose_of(binding.id) == NAVIGATE:
+                        continue
+                    entry = found.setdefault((id(node), binding.id), (node, binding, []))
+                    display = self.app.get_key_display(binding)
+                    if display not in entry[2]:
+                        entry[2].append(display)
+        return list(found.values())
 
     # -- work in threads -------------------------------------------------------------------------------
     async def in_thread(self, fn: Callable[..., T], *args: Any, description: str = "background work") -> T:
@@ -104,3 +169,12 @@ class AreaScreen(Screen[None]):
         if event.state is WorkerState.ERROR and worker.group != THREAD_GROUP and worker.error is not None:
             what = worker.description or worker.name or "background work"
             self.ctx.show_error(worker.error, title=f"{self.area.title}: {what}")
+
+
+def _action_of(callback: object, screen: Screen) -> str | None:
+    """``search`` for the bound method ``screen.action_search`` (a palette command that is a key's
+    action); None for anything else."""
+    name = getattr(callback, "__name__", "")
+    if getattr(callback, "__self__", None) is screen and name.startswith("action_"):
+        return name.removeprefix("action_")
+    return None
