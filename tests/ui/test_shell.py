@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tui.app import IhubApp
 from tui.areas import AREAS
+from tui.bindings import BINDING_PURPOSES, PURPOSES
 from tui.config.paths import AppPaths
 from tui.config.secrets import SecretStore, StoreKind
 from tui.messages import ConnectionChanged, Phase
 from tui.screens.dialogs import VaultPassphraseDialog
-from tui.bindings import BINDING_PURPOSES, PURPOSES
 from tui.screens.help import HelpScreen
 from tui.screens.placeholder import PlaceholderScreen
 from tui.sim.config import DEMO_CLIENT_SECRET
@@ -134,7 +134,7 @@ async def test_help_lists_every_app_key_from_the_bindings(demo_app: IhubApp, set
         await pilot.pause()
         assert isinstance(demo_app.screen, HelpScreen)
         sections = demo_app.screen.sections
-        # One section per purpose, in the order of tui.bindings.PURPOSES; each key under its binding's purpose.
+        # One section per purpose, in the order of PURPOSES; each key under its binding's purpose.
         titles = [section.title for section in sections]
         assert titles == [purpose for purpose in PURPOSES if purpose in titles]
         assert {"Navigate", "View", "Change", "Connection", "App"} <= set(titles)

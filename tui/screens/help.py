@@ -16,7 +16,6 @@ from textual.widgets import Static
 
 from tui.bindings import PURPOSES, purpose_of
 
-
 # A terminal at least this wide shows each key's binding id (what [keys] in settings.toml names).
 WIDE = 100
 
