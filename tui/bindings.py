@@ -66,7 +66,7 @@ BINDING_PURPOSES: dict[str, str] = {
     "keys.token": CONNECTION,
     "keys.reveal": VIEW,
     "keys.reload": VIEW,
-    "keys.report": VIEW,
+    "area.other_pane": VIEW,
     "keys.copy_secret": COPY,
     "keys.copy_token": COPY,
     "profileform.save": CHANGE,

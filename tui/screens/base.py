@@ -11,15 +11,19 @@ An area subclasses it and writes ``compose_area`` (its content); the base screen
 * offers its own palette commands (``palette_commands``), which the palette lists next to the app's, and
   one for each of its keys those do not already cover (``all_palette_commands``: every action of the
   area is in the palette, with its key; a key hidden by ``check_action`` is left out there too),
-* receives what another area asks it to show (``ctx.open_area(mode, request)`` -> ``handle_request``).
+* receives what another area asks it to show (``ctx.open_area(mode, request)`` -> ``handle_request``),
+* follows the terminal's size: classes ``-narrow`` (under ``NARROW_WIDTH`` columns, e.g. 80x24 over SSH)
+  and ``-short`` (under ``SHORT_HEIGHT`` rows) for the area's styles, and on a narrow terminal shows one of
+  its side-by-side panes (``FOLDED_PANES``) at a time, the others behind ``o`` (``show_pane`` picks one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
+from textual import events
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,13 +43,33 @@ T = TypeVar("T")
 THREAD_GROUP = "area-thread"
 
 
+# Under this many columns an area is "narrow" (80x24 over SSH): side-by-side panes fold behind a key.
+NARROW_WIDTH = 100
+# Under this many rows an area is "short": lists give room to the panes under them.
+SHORT_HEIGHT = 30
+# The key that shows the next of an area's FOLDED_PANES (shown only while they are folded).
+OTHER_PANE = Binding(
+    "o",
+    "other_pane",
+    "Other pane",
+    tooltip="Show the other pane (a narrow terminal shows one at a time)",
+    id="area.other_pane",
+)
+
+
 class AreaScreen(Screen[None]):
     """The base of the four area screens."""
+
+    # Side-by-side panes that share one place on a narrow terminal, as CSS selectors (one entry may name
+    # panes the area itself swaps, e.g. "#details, #type-details"); the first is shown by default. An area
+    # that has them adds ``OTHER_PANE`` to its bindings.
+    FOLDED_PANES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, area: Area) -> None:
         super().__init__(name=area.mode, classes=f"area {area.mode}")
         self.area = area
         self.title = area.title
+        self._pane = 0  # which of FOLDED_PANES a narrow terminal shows
 
     # -- the app, as a typed context -------------------------------------------------------------------
     @property
@@ -62,6 +86,59 @@ class AreaScreen(Screen[None]):
     def compose_area(self) -> ComposeResult:
         """The area's own widgets, between the header and the footer."""
         yield from ()
+
+    # -- size: narrow and short terminals --------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def on_screen_resume(self) -> None:
+        # The terminal may have changed size while another area was shown.
+        self._fit(self.app.size.width, self.app.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        narrow = width < NARROW_WIDTH
+        changed = narrow != self.has_class("-narrow")
+        self.set_class(narrow, "-narrow")
+        self.set_class(height < SHORT_HEIGHT, "-short")
+        self._fold()
+        if changed:
+            self.refresh_bindings()
+
+    def _fold(self) -> None:
+        """Fold all but the chosen pane on a narrow terminal (unfold all otherwise); focus follows into the
+        shown pane when the focused widget was folded away."""
+        narrow = self.has_class("-narrow")
+        folded_focus = False
+        for index, selector in enumerate(self.FOLDED_PANES):
+            for pane in self.query(selector):
+                fold = narrow and index != self._pane
+                pane.set_class(fold, "-folded")
+                if fold and self.focused is not None and pane in self.focused.ancestors_with_self:
+                    folded_focus = True
+        if folded_focus and self.FOLDED_PANES:
+            for pane in self.query(self.FOLDED_PANES[self._pane]):
+                target = next((w for w in (pane, *pane.query("*")) if w.focusable and w.display), None)
+                if target is not None:
+                    self.call_after_refresh(target.focus)
+                    break
+
+    def show_pane(self, selector: str) -> None:
+        """Make ``selector`` (one of ``FOLDED_PANES``) the pane a narrow terminal shows."""
+        if selector in self.FOLDED_PANES:
+            self._pane = self.FOLDED_PANES.index(selector)
+            self._fold()
+
+    def action_other_pane(self) -> None:
+        if self.FOLDED_PANES:
+            self._pane = (self._pane + 1) % len(self.FOLDED_PANES)
+            self._fold()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``o`` (other pane) exists only where panes are folded: a narrow terminal. Subclasses that
+        override this call ``super().check_action`` for the actions they do not decide."""
+        if action == "other_pane":
+            return bool(self.FOLDED_PANES) and self.has_class("-narrow")
+        return True
 
     # -- connection ------------------------------------------------------------------------------------
     def on_mount(self) -> None:
