@@ -38,7 +38,13 @@ from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import HelpScreen, help_sections
 from tui.screens.requests import RequestsScreen
 from tui.services import Services
-from tui.widgets.colours import fit_ansi_palette
+from tui.widgets.colours import (
+    SIXTEEN_THEME_NAME,
+    few_colours,
+    fit_ansi_palette,
+    sixteen_colour_theme,
+    use_colourless,
+)
 
 # How often the app checks whether the access token needs renewing (the countdown ticks on its own).
 TOKEN_CHECK_SECONDS = 5.0
@@ -128,6 +134,9 @@ class IhubApp(CrashGuard, App[None]):
         self.mouse_reporting = self.mouse_at_start
         self._theme_from_settings = False
         self._clashes_told: set[frozenset[str]] = set()
+        # NO_COLOR or TERM=dumb: no colour codes at all, highlights in reverse video (tui/widgets/colours.py).
+        use_colourless(self)
+        self.register_theme(sixteen_colour_theme())
         # Calls of this process are the app's; tracebacks go where these services say (the demo: a
         # temporary folder).
         if services.activity is not None:
@@ -302,12 +311,14 @@ class IhubApp(CrashGuard, App[None]):
                 raw_keys = settings.keys()
             except Exception as exc:  # an unreadable settings file: defaults, and say why
                 problems.append(error_text(exc))
-        if theme is not None:
-            if theme in self.available_themes:
-                self._theme_from_settings = True
-                self.theme = theme
-            else:
-                problems.append(f"[ui] theme {theme!r} is not a theme here; the default is used")
+        if theme is not None and theme not in self.available_themes:
+            problems.append(f"[ui] theme {theme!r} is not a theme here; the default is used")
+            theme = None
+        if theme is None and few_colours(self):
+            theme = SIXTEEN_THEME_NAME  # 16 colours: every role keeps its hue (not saved: not a choice)
+        if theme is not None and theme != self.theme:
+            self._theme_from_settings = True
+            self.theme = theme
         checked = check_keymap(raw_keys)
         problems.extend(checked.problems)
         if checked.keymap:
