@@ -17,6 +17,7 @@ No Textual at module level: the key names are checked with ``textual.keys`` when
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -208,9 +209,7 @@ def check_keymap(raw: object, known: Mapping[str, str] | None = None) -> KeymapC
     problems: list[str] = []
     for binding_id, value in raw.items():
         if binding_id not in ids:
-            close = [
-                known_id for known_id in ids if known_id.split(".")[-1] == str(binding_id).split(".")[-1]
-            ]
+            close = difflib.get_close_matches(str(binding_id), list(ids), n=1, cutoff=0.75)
             hint = f" (did you mean {close[0]}?)" if close else " (the help, ?, shows each key's id)"
             problems.append(f"[keys] {binding_id!r} is not a binding id{hint}; ignored")
             continue

@@ -140,8 +140,28 @@ class AreaScreen(Screen[None]):
             return bool(self.FOLDED_PANES) and self.has_class("-narrow")
         return True
 
+    def _keymap_clashes(self) -> set[Binding]:
+        """Bindings of this area (and the app) whose key a keymap entry gave to another binding; they have
+        no key left. (Textual drops them silently: its own clash check misses bindings the keymap does not
+        name.)"""
+        keymap: dict[str, str] = getattr(self.app, "_keymap", {})
+        if not keymap:
+            return set()
+        nodes: list[DOMNode] = [self, self.app]
+        ours = {b.id for node in nodes for _k, b in node._bindings if b.id is not None}
+        taken = {key for binding_id, keys in keymap.items() if binding_id in ours for key in keys.split(",")}
+        return {
+            binding
+            for node in nodes
+            for key, binding in node._bindings
+            if binding.id is not None and binding.id not in keymap and key in taken
+        }
+
     # -- connection ------------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        clashes = self._keymap_clashes()
+        if clashes:
+            self.app.handle_bindings_clash(clashes, self)
         signal = getattr(self.app, "connection_signal", None)
         if signal is not None:
             signal.subscribe(self, self._connection_published)
@@ -182,6 +202,8 @@ class AreaScreen(Screen[None]):
             if node.check_action(name, params) is not True:
                 continue
             title = f"{self.area.title}: {binding.description or binding.tooltip}"
+            if title in titles:  # two keys, one word (Cursor left and right): the tooltip tells them apart
+                title = f"{self.area.title}: {binding.tooltip or binding.action}"
             if title in titles:
                 continue
             titles.add(title)
