@@ -1,4 +1,4 @@
-"""Write README screenshots of every area: ``python -m tui.devtools.screenshots OUTDIR`` (``make screenshots``).
+"""Write README screenshots of every area: ``python -m tui.devtools.screenshots OUTDIR`` (make screenshots).
 
 The app runs headless around the in-process simulator (``Services.for_demo`` with ``sim_transport``) at
 120x36 with a frozen clock, so the pictures are the same on every run (but for the Certificates area's new
