@@ -27,6 +27,7 @@ from tui.api.auth import skew_words
 from tui.api.client import ApiClient
 from tui.app_proxy import AppProxy, ProxyCommands
 from tui.areas import AREA_BY_MODE, AREAS
+from tui.bindings import check_keymap
 from tui.commands import ShellCommands
 from tui.config.profiles import Profile
 from tui.config.safety import Safety
@@ -40,7 +41,13 @@ from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.help import HelpScreen, help_sections
 from tui.screens.requests import RequestsScreen
 from tui.services import Services
-from tui.widgets.colours import fit_ansi_palette
+from tui.widgets.colours import (
+    SIXTEEN_THEME_NAME,
+    few_colours,
+    fit_ansi_palette,
+    sixteen_colour_theme,
+    use_colourless,
+)
 
 # How often the app checks whether the access token needs renewing (the countdown ticks on its own).
 TOKEN_CHECK_SECONDS = 5.0
@@ -108,15 +115,31 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             priority=True,
             id="app.command_palette",
         ),
+        Binding(
+            "f3",
+            "toggle_mouse",
+            "Mouse",
+            tooltip="Mouse capture on/off (off: drag to select text with the terminal)",
+            show=False,
+            id="app.mouse",
+        ),
         Binding("q", "quit", "Quit", tooltip="Quit ihub", id="app.quit"),
         Binding(
             "ctrl+q", "quit", "Quit", tooltip="Quit ihub", show=False, priority=True, id="app.quit_anywhere"
         ),
     ]
 
-    def __init__(self, services: Services, *, profile: str | None = None) -> None:
+    def __init__(self, services: Services, *, profile: str | None = None, mouse: bool | None = None) -> None:
         super().__init__()
         self.services = services
+        # Mouse capture at start: ``mouse`` (``ihub --no-mouse``), else ``[ui] mouse`` in settings.toml.
+        self.mouse_at_start = _preference(services, "mouse", True) if mouse is None else mouse
+        self.mouse_reporting = self.mouse_at_start
+        self._theme_from_settings = False
+        self._clashes_told: set[frozenset[str]] = set()
+        # NO_COLOR or TERM=dumb: no colour codes at all, highlights in reverse video (tui/widgets/colours.py).
+        use_colourless(self)
+        self.register_theme(sixteen_colour_theme())
         # Calls of this process are the app's; tracebacks go where these services say (the demo: a
         # temporary folder).
         if services.activity is not None:
@@ -257,7 +280,7 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
         """The current area's and the app's commands for the palette (built fresh each time it opens)."""
         screen = self._area_screen()
         if screen is not None:
-            for command in screen.palette_commands():
+            for command in screen.all_palette_commands():
                 if not screen.is_change_command(command) or not screen.changes_locked:
                     yield command
         for area in AREAS:
@@ -289,7 +312,12 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             else "Mask tenant names, client ids, ids, e-mail addresses, home paths and secrets everywhere",
             self.action_toggle_presenting,
         )
-        yield PaletteCommand("Help", "Every key of the app and of this screen", self.action_help)
+        yield PaletteCommand(
+            "Mouse capture: off" if self.mouse_reporting else "Mouse capture: on",
+            "Off: the terminal selects and copies text with the mouse; on: clicks and scrolling in ihub (F3)",
+            self.action_toggle_mouse,
+        )
+        yield PaletteCommand("Help", "Every key of this area, by purpose (? or F1)", self.action_help)
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:
         # Textual's "Keys" panel is replaced by the Help command (it lists every key of the screen).
@@ -301,6 +329,9 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
 
     def on_mount(self) -> None:
         fit_ansi_palette(self)  # 16 colours: yellow stays yellow, red stays red (tui/widgets/colours.py)
+        self._apply_preferences()
+        if not self.mouse_reporting:
+            self._set_mouse_capture(False)
         self.set_interval(TOKEN_CHECK_SECONDS, self._check_token, name="token-check")
         # A skewed local clock is told once (the services call this once per process, in the event loop).
         self.services.on_clock_skew = self._clock_skew_seen
@@ -326,6 +357,102 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
         except Exception as exc:  # a broken profiles file must not stop the app
             self.show_error(exc, title="Profiles")
             return None
+
+    # -- preferences: theme, keymap, mouse ----------------------------------------------------------
+
+    def _apply_preferences(self) -> None:
+        """The theme and keymap of ``settings.toml``; bad entries are told in one notification."""
+        problems: list[str] = []
+        settings = self.services.preferences
+        theme: str | None = None
+        raw_keys: object = None
+        if settings is not None:
+            try:
+                theme = settings.theme
+                raw_keys = settings.keys()
+            except Exception as exc:  # an unreadable settings file: defaults, and say why
+                problems.append(error_text(exc))
+        if theme is not None and theme not in self.available_themes:
+            problems.append(f"[ui] theme {theme!r} is not a theme here; the default is used")
+            theme = None
+        if theme is None and few_colours(self):
+            theme = SIXTEEN_THEME_NAME  # 16 colours: every role keeps its hue (not saved: not a choice)
+        if theme is not None and theme != self.theme:
+            self._theme_from_settings = True
+            self.theme = theme
+        checked = check_keymap(raw_keys)
+        problems.extend(checked.problems)
+        if checked.keymap:
+            self.set_keymap(checked.keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if problems:
+            where = settings.path if settings is not None and settings.path is not None else "settings"
+            self.notify(
+                "\n".join(problems) + f"\n({where})",
+                title="Settings",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+
+    def _remember_theme(self, theme: object) -> None:
+        """A theme chosen in the palette is kept in ``[ui] theme`` for the next start."""
+        if self._theme_from_settings:  # the theme read at start: nothing new to save
+            self._theme_from_settings = False
+            return
+        settings = self.services.preferences
+        if settings is None:
+            return
+        try:
+            settings.set_theme(self.theme)
+        except Exception as exc:
+            self.show_error(exc, title="Theme not saved")
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: Any) -> None:
+        """A keymap entry took a key another binding had: say which, once."""
+        names = frozenset(binding.id or binding.action for binding in clashed_bindings)
+        if names in self._clashes_told:
+            return
+        self._clashes_told.add(names)
+        lost = ", ".join(sorted(names))
+        self.notify(
+            f"[keys] in settings.toml gave the key of {lost} to another binding: give it a key of its own.",
+            title="Settings",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
+
+    def action_toggle_mouse(self) -> None:
+        self._set_mouse_capture(not self.mouse_reporting)
+        if self.mouse_reporting:
+            self.notify("Mouse on: clicks and scrolling go to ihub (F3 turns it off).", title="Mouse")
+        else:
+            self.notify(
+                "Mouse off: drag to select text with the terminal; every action has a key (F3 turns it on).",
+                title="Mouse",
+            )
+
+    def _set_mouse_capture(self, on: bool) -> None:
+        """Ask the terminal to report the mouse to ihub, or stop asking (the terminal's own selection works).
+
+        Textual enables mouse reporting when its driver starts; its drivers (Linux, Windows, web) switch it
+        with ``_enable_mouse_support``/``_disable_mouse_support``, which check ``_mouse`` first. With
+        ``_mouse`` false, a resume after ctrl+z does not switch it back on either."""
+        self.mouse_reporting = on
+        driver = self._driver
+        if driver is None:
+            return
+        if on:
+            driver._mouse = True
+            enable = getattr(driver, "_enable_mouse_support", None)
+            if enable is not None:
+                enable()
+        else:
+            disable = getattr(driver, "_disable_mouse_support", None)
+            if disable is not None:
+                disable()
+            driver._mouse = False
 
     # -- areas -------------------------------------------------------------------------------------
 
@@ -518,6 +645,18 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
         )
         self._connection = state
         self._connection_signal.publish(state)
+
+
+def _preference(services: Services, name: str, default: bool) -> bool:
+    """A ``[ui]`` switch of the settings (``mouse``); the default when the file cannot be read (the app
+    says so at start)."""
+    settings = services.preferences
+    if settings is None:
+        return default
+    try:
+        return bool(getattr(settings, name))
+    except Exception:
+        return default
 
 
 def _with_token(state: ConnectionState, expires_at: float, scopes: tuple[str, ...]) -> ConnectionState:

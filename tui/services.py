@@ -112,8 +112,14 @@ class Services:
     # Presentation mode (``ihub --present``, the palette): the masker every screen and output goes through;
     # None when off. Set with ``start_presenting`` / ``stop_presenting``.
     masker: Masker | None = None
+    # The app's theme, mouse and keymap (``settings.toml`` ``[ui]``, ``[keys]``). None: the secret store's
+    # settings (the user's file; in memory for the demo built here). ``ihub demo`` passes the user's file,
+    # so a presenter's theme and keys hold there too; tests and screenshots keep the default in memory.
+    preferences: Settings | None = None
 
     def __post_init__(self) -> None:
+        if self.preferences is None:
+            self.preferences = getattr(self.secrets, "settings", None) or Settings(None)
         if self.activity is None:
             self.activity = ActivityLog(None if self.demo else self.paths.activity_file, clock=self.clock)
 
@@ -214,6 +220,7 @@ class Services:
         mqtt_broker: str | None = None,
         mqtt_root_ca: Path | None = None,
         production: bool = False,
+        preferences: Settings | None = None,
     ) -> Services:
         """One in-memory profile ``demo`` against the simulator at ``sim_url`` (or an in-process transport).
         ``mqtt_broker`` (``host:port``) and ``mqtt_root_ca`` are the simulator's MQTT broker, when it runs.
@@ -264,6 +271,7 @@ class Services:
             throwaway_data=scratch is not None,
             mqtt_broker=mqtt_broker,
             mqtt_root_ca=mqtt_root_ca,
+            preferences=preferences,
         )
         services._scratch = scratch
         return services

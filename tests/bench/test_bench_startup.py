@@ -63,16 +63,27 @@ def test_bench_version() -> None:
 class PtyApp:
     """``python -m tui ARGS`` in a pseudo-terminal; reads its output and finds text in it."""
 
-    def __init__(self, *args: str, cols: int = 120, rows: int = 40) -> None:
+    def __init__(
+        self, *args: str, cols: int = 120, rows: int = 40, env: dict[str, str | None] | None = None
+    ) -> None:
+        """``env``: variables to set (a value) or remove (None) over the test's environment, e.g.
+        ``{"TERM": "dumb", "COLORTERM": None}``."""
         self.start = time.perf_counter()
         pid, fd = pty.fork()
         if pid == 0:  # the child: the app
             os.chdir(ROOT)
-            env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
-            os.execve(sys.executable, [sys.executable, "-m", "tui", *args], env)  # noqa: S606
+            child = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
+            for name, value in (env or {}).items():
+                if value is None:
+                    child.pop(name, None)
+                else:
+                    child[name] = value
+            os.execve(sys.executable, [sys.executable, "-m", "tui", *args], child)  # noqa: S606
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.buffer = b""
+        self.output = b""  # everything the app wrote, escape sequences included
+        self.exit_code: int | None = None
 
     def wait_for(self, text: str, timeout: float = 30.0) -> float:
         """Read until ``text`` appears in the (escape-free) output written since the last call; returns the
@@ -90,6 +101,7 @@ class PtyApp:
                 break
             now = time.perf_counter()
             self.buffer += chunk
+            self.output += chunk
             if needle in ANSI.sub(b"", self.buffer):
                 return now
         raise TimeoutError(f"{text!r} did not appear within {timeout} s")
@@ -101,7 +113,7 @@ class PtyApp:
             if not ready:
                 return
             try:
-                os.read(self.fd, 65536)
+                self.output += os.read(self.fd, 65536)
             except OSError:
                 return
 
@@ -115,8 +127,9 @@ class PtyApp:
             os.write(self.fd, b"\x11")  # ctrl+q
             deadline = time.time() + 5
             while time.time() < deadline:
-                done, _ = os.waitpid(self.pid, os.WNOHANG)
+                done, status = os.waitpid(self.pid, os.WNOHANG)
                 if done:
+                    self.exit_code = os.waitstatus_to_exitcode(status)
                     break
                 self.drain(0.1)
             else:

@@ -76,7 +76,7 @@ def test_sim_refuses_bad_options_in_one_line(capsys: pytest.CaptureFixture[str])
 def test_demo_opens_the_app_on_a_running_simulator_and_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = {}
 
-    def fake_run(services, profile):
+    def fake_run(services, profile, mouse=None):
         demo = services.profiles.get("demo")
         seen.update(services=services, profile=profile, demo=demo)
         # While the app runs the simulator answers on loopback with the demo credentials.
@@ -115,12 +115,19 @@ def test_demo_opens_the_app_on_a_running_simulator_and_stops_it(monkeypatch: pyt
 def test_plain_ihub_opens_the_app_with_the_saved_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = {}
     monkeypatch.setattr(
-        cli, "run_tui", lambda services, profile: seen.update(services=services, profile=profile) or 0
+        cli,
+        "run_tui",
+        lambda services, profile, mouse=None: (
+            seen.update(services=services, profile=profile, mouse=mouse) or 0
+        ),
     )
     assert main(["--profile", "prod"]) == 0
     assert seen["profile"] == "prod"
     assert not seen["services"].demo
     assert seen["services"].profiles.path == AppPaths.default().profiles_file
+    assert seen["mouse"] is None  # the [ui] mouse setting decides
+    assert main(["--no-mouse"]) == 0
+    assert seen["mouse"] is False
 
 
 def _imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from tui.app import IhubApp
 from tui.areas import AREAS
+from tui.bindings import BINDING_PURPOSES, PURPOSES
 from tui.config.paths import AppPaths
 from tui.config.secrets import SecretStore, StoreKind
 from tui.messages import ConnectionChanged, Phase
 from tui.screens.dialogs import VaultPassphraseDialog
-from tui.screens.help import EVERYWHERE, HelpScreen
+from tui.screens.help import HelpScreen
 from tui.screens.placeholder import PlaceholderScreen
 from tui.sim.config import DEMO_CLIENT_SECRET
 from tui.widgets.key_bar import KeyBar
@@ -132,14 +133,26 @@ async def test_help_lists_every_app_key_from_the_bindings(demo_app: IhubApp, set
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(demo_app.screen, HelpScreen)
-        sections = {section.title: section.entries for section in demo_app.screen.sections}
-        everywhere = dict((text, keys) for keys, text in sections[EVERYWHERE])
+        sections = demo_app.screen.sections
+        # One section per purpose, in the order of PURPOSES; each key under its binding's purpose.
+        titles = [section.title for section in sections]
+        assert titles == [purpose for purpose in PURPOSES if purpose in titles]
+        assert {"Navigate", "View", "Change", "Connection", "App"} <= set(titles)
+        by_id = {
+            binding_id: (section.title, keys, text)
+            for section in sections
+            for (keys, text), binding_id in zip(section.entries, section.ids, strict=True)
+        }
         for binding in IhubApp.BINDINGS:
+            purpose, keys, text = by_id[binding.id]
+            assert purpose == BINDING_PURPOSES[binding.id] and text == binding.tooltip
             for key in binding.key.split(","):
                 display = demo_app.get_key_display(binding.with_key(key))
-                assert display in everywhere[binding.tooltip].split(" / "), (key, everywhere)
-        # The current area's own keys come first.
-        assert demo_app.screen.sections[0].title == "Assets"
+                assert display in keys.split(" / "), (key, keys)
+        assert by_id["assets.search"][0] == "Navigate" and by_id["assets.edit"][0] == "Change"
+        # Within a purpose the area's keys come before the app's.
+        navigate = sections[0].ids
+        assert navigate.index("assets.search") < navigate.index("app.area.keys")
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(demo_app.screen, HelpScreen)
@@ -149,8 +162,8 @@ async def test_help_lists_every_app_key_from_the_bindings(demo_app: IhubApp, set
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(demo_app.screen, HelpScreen)
-        assert demo_app.screen.sections[0].title == "Keys"
-        assert demo_app.screen.sections[-1].title == EVERYWHERE
+        ids = {binding_id for section in demo_app.screen.sections for binding_id in section.ids}
+        assert {"keys.add", "keys.test", "app.quit"} <= ids and "assets.search" not in ids
 
 
 async def test_wrong_secret_is_a_clean_error_and_the_app_keeps_running(

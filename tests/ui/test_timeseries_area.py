@@ -102,6 +102,26 @@ async def test_a_chart_request_from_assets_opens_the_aspect_with_one_panel_per_u
         assert "UTC" in str(screen.query_one("#ts-range").render())
 
 
+async def test_a_later_chart_request_reads_a_relative_preset_up_to_now(demo_services, clock, settle) -> None:
+    app = IhubApp(demo_services, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = await open_chart(app, pilot, settle, request("velocityRms"))
+        assert screen.preset_key is not None and screen.range.end_ms == int(clock() * 1000)
+        length = screen.range.duration
+        clock.advance(2 * 3600)  # two hours later, from Assets again
+        screen = await open_chart(app, pilot, settle, request("bearingTemperature", asset=PUMP_B))
+        assert screen.range.end_ms == int(clock() * 1000)
+        assert screen.range.duration == length and screen.home == screen.range
+        # A zoomed window is the user's choice and stays where it is.
+        screen.action_zoom(0.5)
+        await reread(app, pilot, settle)
+        zoomed = screen.range
+        clock.advance(3600)
+        screen = await open_chart(app, pilot, settle, request("velocityRms", asset=PUMP_B))
+        assert screen.range == zoomed
+
+
 async def test_pick_asset_aspect_and_variables_with_type_to_filter_from_two_assets(
     demo_app: IhubApp, settle
 ) -> None:
@@ -615,7 +635,10 @@ async def test_keys_are_in_the_key_bar_and_the_help(demo_app: IhubApp, settle) -
         await pilot.pause()
         help_screen = demo_app.screen
         assert isinstance(help_screen, HelpScreen)
-        entries = dict(next(s for s in help_screen.sections if s.title == "Time series").entries)
+        # Every section (the keys are grouped by purpose: zoom and pan under Navigate, export under Copy).
+        entries = dict(entry for section in help_screen.sections for entry in section.entries)
+        by_purpose = {s.title: dict(s.entries) for s in help_screen.sections}
+        assert "+" in by_purpose["Navigate"] and "e" in by_purpose["Copy and export"]
         assert entries["+"].startswith("Zoom in: the narrower window is read at a finer resolution")
         assert entries["⇧←→"] == "Pan a quarter window earlier (⇧←) or later (⇧→)"
         assert entries["←"] == "Cursor one column left" and entries["→"] == "Cursor one column right"

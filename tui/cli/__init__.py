@@ -142,6 +142,13 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         action="store_true",
         help="presentation mode: mask tenant names, client ids, ids, e-mail addresses, home paths, secrets",
     )
+    parser.add_argument(
+        "--no-mouse",
+        dest="mouse",
+        action="store_false",
+        default=None,
+        help="the app leaves the mouse to the terminal (select and copy text); F3 switches it at run time",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = group_named(argv)
     for group in GROUPS:
@@ -177,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if group is None:
             from tui.cli.common import session_services
 
-            return run_app(profile=args.profile, services=session_services(args))
+            return run_app(profile=args.profile, services=session_services(args), mouse=args.mouse)
         return int(import_module(f"tui.cli.{group.module}").run(args))
     except KeyboardInterrupt:
         return 130
@@ -227,19 +234,20 @@ def _unexpected(error: Exception) -> int:
     return 1
 
 
-def run_app(profile: str | None = None, services: Services | None = None) -> int:
+def run_app(profile: str | None = None, services: Services | None = None, mouse: bool | None = None) -> int:
     """Open the app with the saved profiles (or ``services``)."""
     from tui.services import Services
 
-    return run_tui(services or Services.default(), profile=profile)
+    return run_tui(services or Services.default(), profile=profile, mouse=mouse)
 
 
-def run_tui(services: Services, profile: str | None) -> int:
-    """Run the Textual app around ``services`` until it exits; returns its exit code."""
+def run_tui(services: Services, profile: str | None, mouse: bool | None = None) -> int:
+    """Run the Textual app around ``services`` until it exits; returns its exit code. ``mouse``: False for
+    ``--no-mouse``, None for the ``[ui] mouse`` setting."""
     from tui.app import IhubApp
 
-    app = IhubApp(services, profile=profile)
-    app.run()
+    app = IhubApp(services, profile=profile, mouse=mouse)
+    app.run(mouse=app.mouse_at_start)
     return app.return_code or 0
 
 

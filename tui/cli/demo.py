@@ -1,7 +1,9 @@
 """``ihub demo``: the app against the simulator on a free loopback port, with the demo profile.
 
 Nothing is saved: the profile and its (fake) secret live in memory, the keyring and the vault are never
-touched. Takes the simulator's options (``ihub demo --assets 100000 --latency 20``).
+touched. Only the user's own looks and keys (``settings.toml`` ``[ui]`` and ``[keys]``) apply and a theme
+chosen in the demo is remembered there. Takes the simulator's options
+(``ihub demo --assets 100000 --latency 20``).
 
 The simulator runs as a child process (``ihub sim --parent-pipe``): it starts while the app's modules are
 imported, and afterwards it answers requests on the other core instead of competing with the app's
@@ -77,14 +79,20 @@ def run(args: argparse.Namespace, services: object = None) -> int:
                 shown = f"[{args.host}]" if ":" in args.host else args.host
                 broker = f"{shown}:{mqtt_port}"
             from tui.cli.common import session_services
+            from tui.config.paths import AppPaths
+            from tui.config.settings import Settings
 
             services = Services.for_demo(
                 url,
                 mqtt_broker=broker,
                 mqtt_root_ca=root_ca if broker else None,
                 production=getattr(args, "production", False),
+                # The user's theme, mouse and keymap hold in the demo too (nothing else of theirs is read).
+                preferences=Settings(AppPaths.default().settings_file),
             )
-            return ihub_cli.run_tui(session_services(args, services), profile="demo")
+            return ihub_cli.run_tui(
+                session_services(args, services), profile="demo", mouse=getattr(args, "mouse", None)
+            )
         except SimChildError as exc:
             print(f"ihub: {exc}", file=sys.stderr)
             return EXIT_ERROR

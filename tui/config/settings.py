@@ -1,7 +1,8 @@
 """Per-machine settings (``settings.toml``) and the private-file writer shared by the config modules.
 
-Settings hold machine choices only, such as where client secrets are kept (``[secrets] store``) and in
-which store each profile's secret lives (``[secrets.locations]``). Never a secret.
+Settings hold machine choices only, such as where client secrets are kept (``[secrets] store``), in
+which store each profile's secret lives (``[secrets.locations]``), the app's theme and mouse (``[ui]``) and
+the user's keymap (``[keys]``, binding id = key; ``tui/bindings.py``). Never a secret.
 """
 
 from __future__ import annotations
@@ -145,3 +146,23 @@ class Settings:
                 return
             locations[profile_name] = kind
         self.set("secrets", "locations", locations)
+
+    # -- the app's looks and keys (``[ui]``, ``[keys]``) ----------------------------------------------
+    @property
+    def theme(self) -> str | None:
+        """The Textual theme chosen last (``[ui] theme``), or None for the default."""
+        value = self.get("ui", "theme")
+        return value if isinstance(value, str) and value else None
+
+    def set_theme(self, name: str | None) -> None:
+        if self.theme != name:
+            self.set("ui", "theme", name)
+
+    @property
+    def mouse(self) -> bool:
+        """False when the app should start without capturing the mouse (``[ui] mouse = false``)."""
+        return self.get("ui", "mouse", True) is not False
+
+    def keys(self) -> object:
+        """The ``[keys]`` table as written (binding id -> key or keys); checked by ``tui.bindings``."""
+        return self.load().get("keys")

@@ -1,14 +1,17 @@
-"""Write README screenshots of every area: ``python -m tui.devtools.screenshots OUTDIR``.
+"""Write README screenshots of every area: ``python -m tui.devtools.screenshots OUTDIR`` (make screenshots).
 
 The app runs headless around the in-process simulator (``Services.for_demo`` with ``sim_transport``) at
-120x36 with a frozen clock, so the pictures are the same on every run. They are taken in presentation
-mode (``tui/present.py``, with a fixed key so the masks are the same on every run too): no tenant name,
-client id, full id, e-mail address, home folder or secret reaches a picture.
+120x36 with a frozen clock, so the pictures are the same on every run (but for the Certificates area's new
+CA fingerprints). Each area is saved as ``<area>.svg`` (Textual's screenshot) and ``<area>.png`` (the SVG
+drawn by cairosvg: no browser). They are taken in presentation mode (``tui/present.py``, with a fixed key
+so the masks are the same on every run too): no tenant name, client id, full id, e-mail address, home
+folder or secret reaches a picture.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -198,7 +201,17 @@ async def capture(outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
             await pilot.pause(0.2)
             path = Path(app.save_screenshot(f"{mode}.svg", str(outdir)))
             written.append(path)
+            written.append(svg_to_png(path))
     return written
+
+
+def svg_to_png(svg: Path, scale: float = 1.0) -> Path:
+    """``<name>.png`` beside ``svg``, drawn by cairosvg (a dev dependency; fonts from the system)."""
+    import cairosvg
+
+    png = svg.with_suffix(".png")
+    cairosvg.svg2png(url=str(svg), write_to=str(png), scale=scale)
+    return png
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     outdir = Path(args[0])
     outdir.mkdir(parents=True, exist_ok=True)
+    # The pictures show the true-colour look, whatever terminal runs this (16 colours would pick ihub-16).
+    os.environ["COLORTERM"] = "truecolor"
+    os.environ.pop("NO_COLOR", None)
     for path in asyncio.run(capture(outdir)):
         print(path)
     return 0

@@ -49,7 +49,7 @@ from tui.flows.assets import (
 )
 from tui.messages import ConnectionChanged, Phase
 from tui.screens.asset_forms import CreateAssetDialog, CreateRequest, EditAssetDialog
-from tui.screens.base import AreaScreen
+from tui.screens.base import OTHER_PANE, AreaScreen
 from tui.widgets.asset_details import AspectTable, AssetDetails
 from tui.widgets.asset_lists import AssetList, SearchBar, path_text
 from tui.widgets.asset_tree import AssetTree, NodeData
@@ -106,6 +106,7 @@ class AssetsScreen(AreaScreen):
         "delete": "delete an asset",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
+        OTHER_PANE,  # first: the key bar of a narrow terminal has room for a few keys only
         Binding(
             "slash", "search", "Search", id="assets.search", tooltip="Search by name, type:<id> or {filter}"
         ),
@@ -138,6 +139,8 @@ class AssetsScreen(AreaScreen):
             show=False,
         ),
     ]
+    # 80x24: the tree (or the types) and the details take the whole width in turn; o switches.
+    FOLDED_PANES = ("#assets-left", "#assets-right")
 
     def __init__(self, area: Area) -> None:
         super().__init__(area)
@@ -164,8 +167,9 @@ class AssetsScreen(AreaScreen):
                 yield AssetList(id="assets-results")
                 yield AssetTree(id="assets-tree")
                 yield TypesTree(id="assets-types")
-            yield AssetDetails(id="assets-details")
-            yield TypeDetails(id="assets-type-details")
+            with Vertical(id="assets-right"):
+                yield AssetDetails(id="assets-details")
+                yield TypeDetails(id="assets-type-details")
 
     def on_mount(self) -> None:
         for selector in (
@@ -832,7 +836,7 @@ class AssetsScreen(AreaScreen):
             if self.view != "tree":
                 return False
             return True if self.current is not None else None
-        return True
+        return super().check_action(action, parameters)
 
     def _writable(self, action: str, verb: str) -> Asset | None:
         """The current asset if it may be changed; otherwise None after saying why in plain words."""

@@ -33,7 +33,7 @@ from tui.config.secrets import (
 )
 from tui.errors import SecretNotStored, UnlockDeclined, error_text
 from tui.messages import ConnectionChanged
-from tui.screens.base import AreaScreen
+from tui.screens.base import OTHER_PANE, AreaScreen
 from tui.screens.dialogs import VaultPassphraseDialog
 from tui.screens.profile_form import FormMode, ProfileFormResult, ProfileFormScreen
 from tui.screens.secret_store_dialog import SecretStoreDialog, env_instructions
@@ -71,6 +71,7 @@ class KeysScreen(AreaScreen):
     reveal_seconds: ClassVar[float] = DEFAULT_REVEAL_SECONDS
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        OTHER_PANE,  # first: the key bar of a narrow terminal has room for a few keys only
         Binding("n", "add", "Add", id="keys.add", tooltip="Add a profile"),
         Binding("e", "edit", "Edit", id="keys.edit", tooltip="Edit the selected profile"),
         Binding("d", "duplicate", "Duplicate", id="keys.duplicate"),
@@ -96,6 +97,8 @@ class KeysScreen(AreaScreen):
             "f5", "reload", "Reload", id="keys.reload", show=False, tooltip="Read the profiles file again"
         ),
     ]
+    # A narrow terminal (80x24) shows the profile or the connection test; o switches, t shows the test.
+    FOLDED_PANES = ("#keys-detail", "#keys-report")
 
     @dataclass
     class BackendLoaded(Message):
@@ -215,6 +218,7 @@ class KeysScreen(AreaScreen):
 
     @on(ProfileTable.Highlighted)
     def _row_highlighted(self) -> None:
+        self.show_pane("#keys-detail")
         self._show_detail()
 
     @on(ProfileTable.Chosen)
@@ -649,6 +653,7 @@ class KeysScreen(AreaScreen):
     def action_test(self) -> None:
         row = self._need_row(verb="test it")
         if row is not None:
+            self.show_pane("#keys-report")
             self._test(row.profile)
 
     @work(exclusive=True, group="keys-test", exit_on_error=False, description="connection test")

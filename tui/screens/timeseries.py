@@ -360,7 +360,16 @@ class TimeSeriesScreen(AreaScreen):
         self.picker.aspects = aspects
         self._close_picker()
         self._sync_picker()
+        self._reanchor()
         self.reload()
+
+    def _reanchor(self) -> None:
+        """A relative preset ("last 24 h") that the user has not zoomed or panned ends now, not when the
+        area first charted: new series read up to the present."""
+        if self.preset_key is None or self.range != self.home or self.live:
+            return
+        self.range = self.home = preset(self.preset_key, now=self._now())
+        self._show_range()
 
     # -- series --------------------------------------------------------------------------------------
     async def _aspects_of(self, asset_id: str) -> list[Aspect]:

@@ -51,11 +51,11 @@ class FilterInput(Input):
     """The picker's box: ↑/↓/enter/escape act on the list below it."""
 
     BINDINGS = [
-        Binding("down", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Previous", show=False),
-        Binding("pagedown", "move(10)", "Page down", show=False),
-        Binding("pageup", "move(-10)", "Page up", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("down", "move(1)", "Next", show=False, id="ts.picker.next"),
+        Binding("up", "move(-1)", "Previous", show=False, id="ts.picker.previous"),
+        Binding("pagedown", "move(10)", "Page down", show=False, id="ts.picker.page_down"),
+        Binding("pageup", "move(-10)", "Page up", show=False, id="ts.picker.page_up"),
+        Binding("escape", "back", "Back", show=False, id="ts.picker.back"),
     ]
 
     def action_move(self, step: int) -> None:
