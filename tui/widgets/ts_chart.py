@@ -30,17 +30,18 @@ from datetime import UTC, datetime, tzinfo
 import numpy as np
 from rich.color import Color
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter
-from textual_plot.plot_widget import VLinePlot
+from textual_plot.plot_widget import Legend, VLinePlot
 
 from tui.api.ts.downsample import runs
 from tui.api.ts.textchart import format_value, nice_ticks, time_label, time_ticks
+from tui.widgets.plot_canvas import PlotCanvas
 
 # Series colours, in the order new series get them: distinct on dark and light themes.
 PALETTE = (
@@ -196,6 +197,15 @@ class ChartPlot(PlotWidget, inherit_bindings=False, can_focus=False):
     margin_top = reactive(1)
     margin_bottom = reactive(1)
     margin_left = reactive(MARGIN_LEFT)
+
+    def compose(self) -> ComposeResult:
+        # PlotWidget's own layout, with canvases that draw and paint faster (tui.widgets.plot_canvas).
+        with Grid():
+            yield PlotCanvas(1, 1, id="margin-top")
+            yield PlotCanvas(1, 1, id="margin-left")
+            yield PlotCanvas(1, 1, id="plot")
+            yield PlotCanvas(1, 1, id="margin-bottom")
+        yield Legend(id="legend")
 
     def _render_plot(self) -> None:
         # textual-hires-canvas refreshes its widget on every pixel written (box, ticks, markers): one
