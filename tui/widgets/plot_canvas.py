@@ -10,6 +10,7 @@ work with less of it, and its results are the library's, cell for cell and segme
   turns every dot back into float cell coordinates, and ``set_hires_pixels`` turns those back into
   integers. Here the integer dots go straight to their cells (the same clipping and walk).
 * ``set_hires_pixels``: a bit mask per cell and a 256-entry table instead of a NumPy array per cell.
+* no ``Canvas.Resize`` message (nothing listens for it; each would bubble through every ancestor);
 * ``render_line``: the widget's style is looked up once per paint (``render_lines``), not once per line
   (``rich_style`` walks the DOM), and runs of one style are sliced, not concatenated character by
   character.
@@ -23,6 +24,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.geometry import Region
 from textual.strip import Strip
 from textual_hires_canvas import Canvas
@@ -47,6 +49,12 @@ class PlotCanvas(Canvas):
     """A ``Canvas`` that draws hi-res lines and paints its lines faster, with the same result."""
 
     _base_style: Style | None = None
+
+    def _on_resize(self, event: events.Resize) -> None:  # type: ignore[override]  # (the library's hint names its own message)
+        # The library's handler posts a Canvas.Resize message that bubbles through every ancestor; nothing
+        # listens for it here (PlotWidget sizes its canvases when it draws), and a resize of the chart
+        # would dispatch a dozen of them per panel.
+        event.prevent_default()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style
