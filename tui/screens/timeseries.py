@@ -323,9 +323,10 @@ class TimeSeriesScreen(AreaScreen):
             self._pending = request
             return
         what = request.asset_name or request.asset_id
-        try:
-            asset = await api.assets.get(request.asset_id)
-            aspects = await self._aspects_of(request.asset_id)
+        try:  # both at once: one round trip, not two
+            asset, aspects = await asyncio.gather(
+                api.assets.get(request.asset_id), self._aspects_of(request.asset_id)
+            )
         except Exception as exc:
             self._message(f"Cannot chart {what}: {error_text(exc)}", error=True)
             return
