@@ -31,6 +31,7 @@ from tui.config.secrets import Secret
 from tui.context import PaletteCommand
 from tui.crash import CrashGuard
 from tui.errors import error_text
+from tui.gctune import LongLivedObjects
 from tui.messages import AreaRequested, ConnectionState, Phase
 from tui.screens.base import AreaScreen
 from tui.screens.dialogs import VaultPassphraseDialog
@@ -126,6 +127,7 @@ class IhubApp(CrashGuard, App[None]):
         self._profile: Profile | None = None
         self._connection = ConnectionState()
         self._connection_signal: Signal[ConnectionState] = Signal(self, "connection")
+        self._long_lived = LongLivedObjects()
 
     # -- IhubContext: what screens may ask of the app ------------------------------------------------
 
@@ -242,6 +244,7 @@ class IhubApp(CrashGuard, App[None]):
     # -- start and stop ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._long_lived.freeze)  # tui/gctune.py: shorter collector pauses
         fit_ansi_palette(self)  # 16 colours: yellow stays yellow, red stays red (tui/widgets/colours.py)
         self.set_interval(TOKEN_CHECK_SECONDS, self._check_token, name="token-check")
         # A skewed local clock is told once (the services call this once per process, in the event loop).
@@ -257,6 +260,7 @@ class IhubApp(CrashGuard, App[None]):
         self._start_connect(name)
 
     async def on_unmount(self) -> None:
+        self._long_lived.release()
         await self._close_client()
 
     def _initial_profile(self) -> str | None:
