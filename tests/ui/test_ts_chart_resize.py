@@ -88,3 +88,34 @@ async def test_a_resize_draws_each_panel_once_while_laid_out(
         assert drawn(screen)["mm/s"][0].x.tolist() == expected.x.tolist()
         for plot in plots:
             _sized_and_complete(plot)
+
+
+async def test_a_draw_that_overtakes_a_cancelled_one_keeps_its_data() -> None:
+    """A newer read cancels the worker of the older one while its panel is being mounted; the newer draw
+    must not be wiped by PlotWidget.on_mount (the chart showed an empty panel with only the cursor)."""
+    import asyncio
+
+    import numpy as np
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.ts_chart import DrawSeries, Panel, TimeSeriesChart
+
+    class ChartApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TimeSeriesChart(id="chart")
+
+    def panels() -> list[Panel]:
+        x = np.arange(0.0, 100.0)
+        return [Panel("mm/s", [DrawSeries("#4fc3f7", x, np.sin(x))])]
+
+    app = ChartApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        chart = app.query_one(TimeSeriesChart)
+        first = asyncio.create_task(chart.draw(panels(), 0.0, 99.0, None))
+        await asyncio.sleep(0)  # the panel is mounting
+        first.cancel()
+        await chart.draw(panels(), 0.0, 99.0, 50.0)
+        await pilot.pause()
+        await pilot.pause()
+        [plot] = chart.plots
+        assert plot.is_mounted and len(plot._datasets) == 1 and plot._v_lines

@@ -395,6 +395,11 @@ class TimeSeriesChart(Vertical, can_focus=True):
             plot = ChartPlot(allow_pan_and_zoom=True)
             await self.mount(plot)
             plots.append(plot)
+        for plot in plots:
+            # A draw that overtook a cancelled one (a newer read) can find the panel it mounted not
+            # mounted yet; PlotWidget.on_mount clears the plot, so wait for it before drawing.
+            if not plot.is_mounted:
+                await plot._mounted_event.wait()
         width = columns or (plots[0].columns if plots and plots[0].size.width else self.columns)
         for index, (plot, panel) in enumerate(zip(plots, panels, strict=True)):
             self._draw_panel(plot, panel, width, last=index == len(panels) - 1)
