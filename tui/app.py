@@ -35,6 +35,7 @@ from tui.config.secrets import Secret
 from tui.context import PaletteCommand
 from tui.crash import CrashGuard
 from tui.errors import error_text
+from tui.gctune import LongLivedObjects
 from tui.messages import AreaRequested, ConnectionState, Phase, ProxyStatus
 from tui.screens.base import AreaScreen
 from tui.screens.dialogs import VaultPassphraseDialog
@@ -160,6 +161,7 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             from tui.widgets import masking
 
             masking.install()
+        self._long_lived = LongLivedObjects()
 
     # -- IhubContext: what screens may ask of the app ------------------------------------------------
 
@@ -328,6 +330,7 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
     # -- start and stop ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._long_lived.freeze)  # tui/gctune.py: shorter collector pauses
         fit_ansi_palette(self)  # 16 colours: yellow stays yellow, red stays red (tui/widgets/colours.py)
         self._apply_preferences()
         if not self.mouse_reporting:
@@ -349,6 +352,7 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
         self._start_connect(name)
 
     async def on_unmount(self) -> None:
+        self._long_lived.release()
         await self._close_client()
 
     def _initial_profile(self) -> str | None:

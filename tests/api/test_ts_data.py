@@ -322,3 +322,80 @@ def test_readout_and_live_extension_of_raw_frames() -> None:
     grown = frame.extended(more)
     assert len(grown) == 14 and list(grown.records()) == _records(14)
     assert frame.extended(_records(10)[:3]) is frame  # nothing newer
+
+
+# -- fast paths of the frame builder (issue 9 §7: a day of 1 Hz records decoded page by page) ----------
+
+
+def test_api_times_parse_as_a_byte_matrix_exactly_as_numpy_does() -> None:
+    import random
+
+    from tui.api.ts.frame import _api_times_to_ms, format_ms, times_to_ms
+
+    rng = random.Random(7)
+    ms = [rng.randrange(-30_610_224_000_000, 253_402_300_799_999) for _ in range(5000)] + [
+        0,
+        -1,
+        951_782_400_000,
+    ]
+    text = [format_ms(m) for m in ms]
+    fast = _api_times_to_ms(text)
+    assert fast is not None and fast.tolist() == ms
+    assert times_to_ms(text).tolist() == ms
+    reference = np.array([t[:-1] for t in text], dtype="datetime64[ms]").astype(np.int64)
+    assert fast.tolist() == reference.tolist()
+    # Anything else goes the general way (and an invalid time is still an error there).
+    odd_forms = ["2024-02-30T00:00:00.000Z", "2023-02-29T00:00:00.000Z", "2024-13-01T00:00:00.000Z"]
+    odd_forms += ["2024-01-01T24:00:00.000Z", "2024-01-01 00:00:00.000Z", "2024-01-01T00:00:00Z", None]
+    for odd in odd_forms:
+        assert _api_times_to_ms([text[0], odd]) is None
+    assert times_to_ms(["2024-05-01T12:00:00Z", "2024-05-01T12:00:01.5Z"]).tolist() == [
+        1714564800000,
+        1714564801500,
+    ]
+    with pytest.raises(ValueError):
+        times_to_ms(["2024-02-30T00:00:00.000Z"])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.5, None, 2, -0.0],
+        [1, 2, None, 3],
+        [None, None],
+        [2**53 - 1, -(2**53) + 1],
+        [2**53, 1],
+        [2**70, None],
+        [True, 1.0],
+        ["a", None, 1],
+        [{"x": 1}, [1]],
+        [],
+    ],
+)
+def test_columns_are_typed_as_record_by_record(values: list) -> None:
+    from tui.api.ts import frame as F
+
+    def slow(name, values, quality):  # the loop the fast path replaces
+        numeric, integral = True, True
+        for v in values:
+            if v is None:
+                continue
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int | float)
+                or (isinstance(v, int) and abs(v) >= F._EXACT_INT)
+            ):
+                numeric = False
+                break
+            if isinstance(v, float):
+                integral = False
+        if numeric:
+            arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            return F.Column(name, arr, quality, integral and not np.isnan(arr).all())
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return F.Column(name, arr, quality, False)
+
+    got, want = F._column("v", values, None), slow("v", values, None)
+    assert got.values.dtype == want.values.dtype and got.integral == want.integral
+    assert [repr(v) for v in got.values.tolist()] == [repr(v) for v in want.values.tolist()]

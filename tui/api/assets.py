@@ -172,18 +172,22 @@ class AssetManagement:
         include_shared: bool | None = None,
         page_size: int = C.AM_MAX_PAGE_SIZE,
         concurrency: int | None = None,
+        *,
+        share_paths: bool = True,
     ) -> AsyncIterator[builtins.list[Asset]]:
         """Every matching asset, a page at a time (in order, each asset once), read with up to
         ``concurrency`` pages in flight (default: ``ConnectionConfig.page_concurrency``).
 
-        Assets of one listing that share a parent share one ``hierarchy_path`` tuple (memory).
+        Assets of one listing that share a parent share one ``hierarchy_path`` tuple (memory); a caller
+        that keeps no page (it prints each and drops it) passes ``share_paths=False`` and saves the work.
         """
         params = _listing_params(filter, sort, include_shared)
-        paths = _SharedPaths()
+        paths = _SharedPaths() if share_paths else None
         async for items in self._c.paginate_hal_pages(
             C.AM_ASSETS, C.KEY_ASSETS, params, page_size, decoder=ASSET_PAGES, concurrency=concurrency
         ):
-            paths.share(items)
+            if paths is not None:
+                paths.share(items)
             yield items
 
     async def list(

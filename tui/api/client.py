@@ -645,7 +645,20 @@ class HalPageDecoder(Generic[T]):
         return list(items or ()), info
 
 
+_decode_json = msgspec.json.Decoder().decode
+
+
 def parse_json(response: httpx.Response) -> Any:
+    """The JSON body as plain data (dicts, lists, ...); ``ResponseFormatError`` when it does not parse.
+
+    UTF-8 bodies are decoded by msgspec (about three times faster than ``json``: a raw time series page
+    holds 2000 records); anything it refuses (another charset, a BOM, ``NaN``, a number beyond float
+    range) goes through ``response.json()`` as before.
+    """
+    try:
+        return _decode_json(response.content)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
     try:
         return response.json()
     except ValueError:

@@ -220,6 +220,18 @@ class _Runner:
     def note(self, text: str) -> None:
         print(text, file=self.err)
 
+    def _write_bytes(self, data: bytes) -> None:
+        """UTF-8 ``data`` to the output: straight to its binary buffer when it has one (standard output,
+        a file), else decoded (a StringIO)."""
+        buffer = getattr(self.out, "buffer", None)
+        if buffer is not None:
+            self.out.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:
+            self.out.write(data.decode())
+            self.out.flush()
+
     def _session(self) -> Any:
         return open_api(self.services, self.args.profile, dry_run=self.args.dry_run, out=self.out)
 
@@ -291,16 +303,18 @@ class _Runner:
                 if fast_json:
                     from tui.api.decode import encode
 
-                    body = encode(list(assets)).decode()[1:-1]  # the page's objects, API field names
-                    self.out.write(("[\n" if not started else ",\n") + body)
+                    body = encode(list(assets))[1:-1]  # the page's objects, API field names, UTF-8
+                    self._write_bytes((b"[\n" if not started else b",\n") + body)
                     started = True
-                    self.out.flush()
                 else:
                     printer.add(_row(a, columns) for a in assets)
 
             if self.args.all:
                 async for page in api.assets.list_pages(
-                    query, include_shared=self._shared, concurrency=LIST_CONCURRENCY
+                    query,
+                    include_shared=self._shared,
+                    concurrency=LIST_CONCURRENCY,
+                    share_paths=not fast_json,
                 ):
                     emit(page)
                 total = count

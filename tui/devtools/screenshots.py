@@ -117,16 +117,18 @@ async def _prepare_certificates(app: IhubApp, pilot: Pilot[None]) -> None:
 
 # Each area's own steps before its picture (after switching to it); an area without one is shown as is.
 async def wait_idle(app: IhubApp, limit: float = 20.0) -> None:
-    """Wait for the app's workers; a worker cancelled by a newer one of its group is not an error here."""
+    """Wait until no worker of the app runs, also those started by the workers waited for (a request that
+    starts a read); a worker cancelled by a newer one of its group is not an error here."""
     from textual.worker import WorkerCancelled
 
     async with asyncio.timeout(limit):
         while True:
             try:
                 await app.workers.wait_for_complete()
-                return
             except WorkerCancelled:
                 continue
+            if all(worker.is_finished for worker in app.workers):
+                return
 
 
 async def _prepare_timeseries(app: IhubApp, pilot: Pilot[None]) -> None:

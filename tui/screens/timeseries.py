@@ -82,6 +82,9 @@ REDRAW_DEBOUNCE_S = 0.15
 MARK_SHARE = 0.05
 PICKER_WIDTH = 34  # tui/tcss/timeseries.tcss #ts-picker
 REPLAN_CHANGE = 0.25  # a chart this much wider or narrower than planned for is read again
+# A chart at most this much wider or narrower than its points were made for keeps them: the min and max of
+# every old column are still drawn, only a little closer together or further apart.
+KEEP_POINTS_CHANGE = 0.1
 
 Group = tuple[str, str]  # (asset id, aspect name)
 
@@ -247,6 +250,7 @@ class TimeSeriesScreen(AreaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.chart.tz = self.zone
+        self.chart.derive = self._panels_for_resize
         self.range = self.home = preset(DEFAULT_PRESET, now=self._now())
         self.table.display = False
         self.stats.display = False
@@ -320,9 +324,10 @@ class TimeSeriesScreen(AreaScreen):
             self._pending = request
             return
         what = request.asset_name or request.asset_id
-        try:
-            asset = await api.assets.get(request.asset_id)
-            aspects = await self._aspects_of(request.asset_id)
+        try:  # both at once: one round trip, not two
+            asset, aspects = await asyncio.gather(
+                api.assets.get(request.asset_id), self._aspects_of(request.asset_id)
+            )
         except Exception as exc:
             self._message(f"Cannot chart {what}: {error_text(exc)}", error=True)
             return
@@ -549,12 +554,8 @@ class TimeSeriesScreen(AreaScreen):
         return " │ ".join(parts)
 
     # -- drawing -------------------------------------------------------------------------------------
-    async def _redraw(self) -> None:
-        """Turn the frames into points for the chart's width, and refresh legend, table and statistics."""
-        chart = self.chart
-        plots = chart.plots
-        width = plots[0].columns if plots and plots[0].size.width else self.plan_columns()
-        self._drawn_columns = width
+    def _panels(self, width: int) -> tuple[list[Panel], int, list[str]]:
+        """The chart's panels for ``width`` data columns, how many series have points, and problems."""
         start_ms, end_ms = self.range.start_ms, self.range.end_ms
         panels: dict[str, Panel] = {}
         problems: list[str] = []
@@ -594,6 +595,31 @@ class TimeSeriesScreen(AreaScreen):
                 merged.series.extend(extra.series)
             chosen = [*chosen[: MAX_PANELS - 1], merged]
             problems.append("more units than panels: the last panel mixes units")
+        return chosen, drawn, problems
+
+    def _panels_for_resize(self, columns: int) -> list[Panel] | None:
+        """Panels for a chart now ``columns`` wide, asked by the chart while a resize is laid out (so the
+        one repaint shows points made for the new width); None when a new read is due instead."""
+        if not self.results or not self.is_current or self._keeps_points(columns):
+            return None
+        planned = max(1, self._planned_columns)
+        if abs(columns - planned) / planned > REPLAN_CHANGE:
+            return None  # much wider or narrower: _resized reads again
+        self._drawn_columns = columns
+        return self._panels(columns)[0]
+
+    def _keeps_points(self, columns: int) -> bool:
+        drawn = max(1, self._drawn_columns)
+        return abs(columns - drawn) / drawn <= KEEP_POINTS_CHANGE
+
+    async def _redraw(self) -> None:
+        """Turn the frames into points for the chart's width, and refresh legend, table and statistics."""
+        chart = self.chart
+        plots = chart.plots
+        width = plots[0].columns if plots and plots[0].size.width else self.plan_columns()
+        self._drawn_columns = width
+        chosen, drawn, problems = self._panels(width)
+        start_ms, end_ms = self.range.start_ms, self.range.end_ms
         cursor = self.cursor_ms / 1000 if self.cursor_ms is not None else None
         await chart.draw(chosen, start_ms / 1000, end_ms / 1000, cursor, width)
         chart.display = bool(chosen) and not self.show_table
@@ -1133,7 +1159,7 @@ class TimeSeriesScreen(AreaScreen):
 
     async def _resized(self) -> None:
         columns = self.chart.columns
-        if not self.results or columns == self._drawn_columns:
+        if not self.results or self._keeps_points(columns):
             return
         planned = max(1, self._planned_columns)
         if abs(columns - planned) / planned > REPLAN_CHANGE:

@@ -22,25 +22,27 @@ no bindings of their own.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 import numpy as np
 from rich.color import Color
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.app import ComposeResult, RenderResult
+from textual.containers import Grid, Vertical
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter
-from textual_plot.plot_widget import VLinePlot
+from textual_plot.plot_widget import Legend, LinePlot, VLinePlot
 
 from tui.api.ts.downsample import runs
 from tui.api.ts.textchart import format_value, nice_ticks, time_label, time_ticks
+from tui.widgets.plot_canvas import PlotCanvas
 
 # Series colours, in the order new series get them: distinct on dark and light themes.
 PALETTE = (
@@ -197,6 +199,68 @@ class ChartPlot(PlotWidget, inherit_bindings=False, can_focus=False):
     margin_bottom = reactive(1)
     margin_left = reactive(MARGIN_LEFT)
 
+    def compose(self) -> ComposeResult:
+        # PlotWidget's own layout, with canvases that draw and paint faster (tui.widgets.plot_canvas).
+        with Grid():
+            yield PlotCanvas(1, 1, id="margin-top")
+            yield PlotCanvas(1, 1, id="margin-left")
+            yield PlotCanvas(1, 1, id="plot")
+            yield PlotCanvas(1, 1, id="margin-bottom")
+        yield Legend(id="legend")
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # Textual lays out, then paints the children before their parent. PlotWidget resizes its canvases
+        # and draws in its own render(), so after a resize the canvases are painted stale, then drawn,
+        # then painted again. Here the canvases take the sizes the grid gives them (textual-plot's
+        # layout: the margins around the plot) and are drawn while the layout settles, before the one
+        # paint; render() falls back to the library's way if a canvas ends up another size.
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        if changed and self.is_mounted:
+            chart = self.parent
+            if isinstance(chart, TimeSeriesChart):
+                chart.fit_columns(max(1, self.content_size.width - self.margin_left - 2))
+            self._draw_at(self.content_size)
+        return changed
+
+    def _draw_at(self, size: Size) -> None:
+        width, height = size.width, size.height
+        top, bottom, left = self.margin_top, self.margin_bottom, self.margin_left
+        middle = max(0, height - top - bottom)
+        sizes = {
+            "margin-top": Size(width, top),
+            "margin-left": Size(left, middle),
+            "plot": Size(max(0, width - left), middle),
+            "margin-bottom": Size(width, bottom),
+        }
+        canvases = {canvas.id: canvas for canvas in self.query(Canvas)}
+        if set(canvases) != set(sizes) or not all(sizes.values()):
+            return
+        for name, canvas in canvases.items():
+            wanted = sizes[name or ""]
+            if canvas._canvas_size != wanted:
+                canvas.reset(size=wanted, refresh=False)
+        plot = sizes["plot"]
+        if isinstance(self._y_formatter, ValueAxis):  # as many value ticks as the new height holds
+            self._y_formatter.max_ticks = max(3, (height - 2) // 3)
+        scale_rectangle = Region(1, 1, plot.width - 2, plot.height - 2)
+        if self._scale_rectangle != scale_rectangle:
+            self._scale_rectangle = scale_rectangle
+            self._position_legend()
+        self._render_plot()
+        self._needs_rerender = False
+        self._needs_canvas_resize = False
+        self.early_draws += 1
+
+    early_draws = 0  # draws done while the layout settled (benchmarks)
+
+    def render(self) -> RenderResult:
+        for canvas in self.query(Canvas):
+            if canvas.size and canvas.size != canvas._canvas_size:
+                self._needs_rerender = self._needs_canvas_resize = True
+        return super().render()
+
     def _render_plot(self) -> None:
         # textual-hires-canvas refreshes its widget on every pixel written (box, ticks, markers): one
         # refresh per canvas for the whole render instead (about 1 000 refreshes per panel otherwise).
@@ -204,6 +268,22 @@ class ChartPlot(PlotWidget, inherit_bindings=False, can_focus=False):
             for canvas in self.query(Canvas):
                 stack.enter_context(canvas.batch_refresh())
             super()._render_plot()
+
+    def _render_line_plot(self, dataset: LinePlot) -> None:
+        # The library maps point by point (get_hires_pixel_from_coordinate); the same arithmetic on
+        # whole arrays gives the same floats, so the same segments are drawn.
+        if not dataset.hires_mode:
+            super()._render_line_plot(dataset)
+            return
+        area = self._scale_rectangle
+        xs = _mapped(dataset.x, self._x_min, self._x_max, area.x, area.right)
+        ys = _mapped(dataset.y, self._y_min, self._y_max, area.bottom, area.y)
+        points = list(zip(xs.tolist(), ys.tolist(), strict=True))
+        self.query_one("#plot", Canvas).draw_hires_lines(
+            [(*a, *b) for a, b in zip(points, points[1:], strict=False)],
+            style=dataset.line_style,
+            hires_mode=dataset.hires_mode,
+        )
 
     def set_cursor(self, x: float | None) -> None:
         """Show the cursor at ``x`` (epoch s), or hide it."""
@@ -215,6 +295,11 @@ class ChartPlot(PlotWidget, inherit_bindings=False, can_focus=False):
     def columns(self) -> int:
         """Character columns inside the axes (where data is drawn)."""
         return max(1, self.size.width - self.margin_left - 2)
+
+
+def _mapped(values: np.ndarray, a: float, b: float, a_prime: float, b_prime: float) -> np.ndarray:
+    """textual-plot's ``linear_mapper`` on a whole array: the same operations in the same order."""
+    return a_prime + (np.asarray(values, dtype=np.float64) - a) * (b_prime - a_prime) / (b - a)
 
 
 def y_limits(panel: Panel) -> tuple[float, float]:
@@ -266,6 +351,10 @@ class TimeSeriesChart(Vertical, can_focus=True):
         self._pending: tuple[float, float] | None = None
         self._debounce: Timer | None = None
         self.draws = 0  # how many times data was drawn (tests, benchmarks)
+        self.drawn_columns = 0  # the data columns the drawn points were made for
+        # Set by the screen: the panels for a new number of data columns (None: keep what is drawn).
+        # Asked while a resize is laid out, so the one repaint after it shows points for the new width.
+        self.derive: Callable[[int], list[Panel] | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield from ()
@@ -306,9 +395,30 @@ class TimeSeriesChart(Vertical, can_focus=True):
             plot = ChartPlot(allow_pan_and_zoom=True)
             await self.mount(plot)
             plots.append(plot)
+        for plot in plots:
+            # A draw that overtook a cancelled one (a newer read) can find the panel it mounted not
+            # mounted yet; PlotWidget.on_mount clears the plot, so wait for it before drawing.
+            if not plot.is_mounted:
+                await plot._mounted_event.wait()
         width = columns or (plots[0].columns if plots and plots[0].size.width else self.columns)
         for index, (plot, panel) in enumerate(zip(plots, panels, strict=True)):
             self._draw_panel(plot, panel, width, last=index == len(panels) - 1)
+        self.drawn_columns = width
+        self.draws += 1
+
+    def fit_columns(self, columns: int) -> None:
+        """The panels are now ``columns`` wide (called by a panel while a resize is laid out): draw the
+        points ``derive`` gives for that width, when it gives the same panels."""
+        if self.derive is None or not self.panels or columns == self.drawn_columns:
+            return
+        panels = self.derive(columns)
+        plots = self.plots
+        if panels is None or len(panels) != len(plots):
+            return  # the screen reads again or redraws after the resize
+        self.panels = panels
+        for index, (plot, panel) in enumerate(zip(plots, panels, strict=True)):
+            self._draw_panel(plot, panel, columns, last=index == len(panels) - 1)
+        self.drawn_columns = columns
         self.draws += 1
 
     def _draw_panel(self, plot: ChartPlot, panel: Panel, width: int, *, last: bool) -> None:

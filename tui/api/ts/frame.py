@@ -65,9 +65,57 @@ def parse_ms(value: Any) -> int | None:
     return math.floor(parsed.timestamp()) * 1000 + parsed.microsecond // 1000
 
 
+_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])  # YYYY-MM-DDTHH:MM:SS.mmmZ
+_SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord("T"), 13: ord(":"), 16: ord(":"), 19: ord("."), 23: ord("Z")}
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _api_times_to_ms(values: Sequence[Any]) -> np.ndarray | None:
+    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` strings (every record of the API has this form) -> epoch ms, parsed
+    as a byte matrix; None when any value has another form or is not a valid time."""
+    n = len(values)
+    try:
+        text = "".join(values).encode("ascii")
+    except (TypeError, UnicodeEncodeError):
+        return None
+    if len(text) != 24 * n:
+        return None
+    cells = np.frombuffer(text, dtype=np.uint8).reshape(n, 24)
+    for at, char in _SEPARATORS.items():
+        if not bool((cells[:, at] == char).all()):
+            return None
+    digits = cells[:, _DIGITS].astype(np.int64) - ord("0")
+    if bool(((digits < 0) | (digits > 9)).any()):
+        return None
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month = digits[:, 4] * 10 + digits[:, 5]
+    day = digits[:, 6] * 10 + digits[:, 7]
+    hour = digits[:, 8] * 10 + digits[:, 9]
+    minute = digits[:, 10] * 10 + digits[:, 11]
+    second = digits[:, 12] * 10 + digits[:, 13]
+    millis = digits[:, 14] * 100 + digits[:, 15] * 10 + digits[:, 16]
+    if bool(((month < 1) | (month > 12) | (hour > 23) | (minute > 59) | (second > 59) | (day < 1)).any()):
+        return None
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    if bool((day > _MONTH_DAYS[month] + (leap & (month == 2))).any()):
+        return None
+    # Days since 1970-01-01 (H. Hinnant's days_from_civil).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis
+
+
 def times_to_ms(values: Sequence[Any]) -> np.ndarray:
     """Many ``_time`` strings -> int64 epoch ms; vectorised when they are all ``...Z`` (the API's form)."""
-    if values and all(isinstance(v, str) and v.endswith("Z") for v in values):
+    if not values:
+        return np.empty(0, dtype=np.int64)
+    fast = _api_times_to_ms(values)
+    if fast is not None:
+        return fast
+    if all(isinstance(v, str) and v.endswith("Z") for v in values):
         try:
             return np.array([v[:-1] for v in values], dtype="datetime64[ms]").astype(np.int64)
         except ValueError:
@@ -331,6 +379,24 @@ def _all_missing(col: Column) -> bool:
 
 
 def _column(name: str, values: list[Any], quality: np.ndarray | None) -> Column:
+    kinds = set(map(type, values))
+    if kinds <= {float, int, type(None)}:  # JSON numbers (and no value): decided without a loop
+        integral = float not in kinds
+        present = [v for v in values if v is not None] if type(None) in kinds else values
+        if int in kinds:
+            try:
+                exact = np.array([v for v in present if type(v) is int], dtype=np.int64)
+            except OverflowError:
+                exact = None
+            if exact is None or (len(exact) and int(np.abs(exact).max()) >= _EXACT_INT):
+                arr = np.empty(len(values), dtype=object)
+                arr[:] = values
+                return Column(name, arr, quality, False)
+        if type(None) in kinds:
+            arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        else:
+            arr = np.array(values, dtype=np.float64)
+        return Column(name, arr, quality, integral and not np.isnan(arr).all())
     numeric = True
     integral = True
     for v in values:
