@@ -39,6 +39,7 @@ from tui.config.inputs import InputError, clean_secret, clean_value
 from tui.config.profiles import (
     ENV_CLIENT_SECRET,
     ENV_PROFILE,
+    SAVED_FIELDS,
     STYLES,
     BindingKeys,
     Profile,
@@ -324,23 +325,7 @@ class _Runner:
 
     @staticmethod
     def _row_keys() -> tuple[str, ...]:
-        return (
-            "name",
-            "gateway",
-            "token_url",
-            "client_id",
-            "style",
-            "tenant",
-            "app_name",
-            "app_version",
-            "read_only",
-            "production",
-            "ca_bundle",
-            "default",
-            "active",
-            "secret",
-            "env_fields",
-        )
+        return ("name", *SAVED_FIELDS, "default", "active", "secret", "env_fields")
 
     def _row(self, profile: Profile, active: str | None) -> dict[str, Any]:
         where: StoreKind | None
