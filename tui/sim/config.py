@@ -26,6 +26,9 @@ WRITE_SCOPES: tuple[str, ...] = (
 )
 
 DEMO_TENANT = "demo"
+# 2025-06-16 08:00:00 UTC: the demo's reference instant (epoch seconds). The demo data exists for any
+# time; screenshots freeze the clock here and `make mc-check` reads its time ranges around it.
+DEMO_INSTANT = 1_750_060_800.0
 # Obviously fake demo credentials: they open only the embedded simulator.
 DEMO_CLIENT_ID = "demo-ihub-1.0.0-sim"
 DEMO_CLIENT_SECRET = "FAKE-demo-secret-not-real"
