@@ -429,8 +429,15 @@ async def _export(app: IhubApp, pilot, settle, screen: TimeSeriesScreen, path, *
     assert isinstance(dialog, ExportDialog)
     box = dialog.query_one("#export-path")
     box.value = str(path)  # type: ignore[attr-defined]
+
+    def drawn(choice: str) -> str:  # the choice as drawn, without colour (NO_COLOR, TERM=dumb)
+        return str(dialog.query_one(f"#export-{choice}").render())
+
+    assert drawn("shown").startswith("▐●▌") and drawn("full").startswith("▐○▌")
     if full:
         dialog.query_one("#export-full").value = True  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert drawn("shown").startswith("▐○▌") and drawn("full").startswith("▐●▌")
     await pilot.press("enter")
     await settle(app, pilot)
     assert app.screen is screen
