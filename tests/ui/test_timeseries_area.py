@@ -122,6 +122,20 @@ async def test_a_later_chart_request_reads_a_relative_preset_up_to_now(demo_serv
         assert screen.range == zoomed
 
 
+async def test_the_unfocused_search_box_says_which_key_reaches_it(demo_app: IhubApp, settle) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        await pilot.press("3")
+        await settle(demo_app, pilot)
+        screen = demo_app.screen
+        assert isinstance(screen, TimeSeriesScreen)
+        box = screen.picker.box
+        assert screen.picker.display and not box.has_focus
+        assert box.placeholder.endswith("(press a)")
+        await pilot.press("a")
+        assert box.has_focus and not box.placeholder.endswith("(press a)")
+
+
 async def test_pick_asset_aspect_and_variables_with_type_to_filter_from_two_assets(
     demo_app: IhubApp, settle
 ) -> None:
