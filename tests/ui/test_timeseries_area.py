@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from textual_hires_canvas import Canvas
 
 from tui.api.models import Aspect
 from tui.api.ts.frame import AggregateFrame, RawFrame, series_stats
@@ -292,6 +293,22 @@ async def test_aggregates_draw_a_min_max_band_and_the_mean_gaps_stay_gaps(demo_a
         plot = screen.chart.query_one(ChartPlot)
         lines = [d for d in plot._datasets if getattr(d, "line_style", None) == series.color]
         assert len(lines) == breaks + 1  # one line per stretch between gaps: nothing drawn across a gap
+
+
+async def test_tick_labels_of_a_large_value_that_changes_little_read_apart(demo_app: IhubApp, settle) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        # An energy counter near 17.9 MWh that grows by less than 0.1 % a day, and a power in kW below it.
+        screen = await open_chart(demo_app, pilot, settle, request("energy", "power", aspect="Energy"))
+        kwh, kw = screen.chart.plots
+        assert kwh.margin_left == kw.margin_left  # the time axes stay aligned
+        ticks = kwh._y_formatter.get_ticks(kwh._y_min, kwh._y_max)
+        labels = kwh._y_formatter.get_labels_for_ticks(ticks)
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+        assert all(label.endswith("M") for label in labels)
+        margin = "\n".join("".join(row) for row in kwh.query_one("#margin-left", Canvas)._buffer)
+        for label in labels:
+            assert label in margin  # drawn whole, not cut to the margin
 
 
 async def test_bad_and_uncertain_quality_is_marked(demo_app: IhubApp, settle) -> None:
