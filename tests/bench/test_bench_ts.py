@@ -260,7 +260,7 @@ def _print_compare(title: str, r: dict[str, object]) -> None:
             ("speed-up (target >= 3x)", f"x{seq / con:.1f}"),
             ("CPU, mc pattern (last run)", str(r["seq_cpu"])),
             ("CPU, TimeSeriesReader (last run)", str(r["con_cpu"])),
-            ("machine CPU pressure (10 s; high stretches the reader most)", cpu_pressure()),
+            ("machine CPU pressure (PSI some, last 10 s)", cpu_pressure()),
         ],
     )
 

@@ -199,7 +199,7 @@ def _print_raw_day(title: str, r: dict[str, object]) -> None:
             ("speed-up (target >= 3x)", f"x{seq_s / app_s:.1f}"),
             ("CPU, mc pattern (last run)", str(r["seq_cpu"])),
             ("CPU, the area (last run)", str(r["app_cpu"])),
-            ("machine CPU pressure (10 s; high stretches the area most)", cpu_pressure()),
+            ("machine CPU pressure (PSI some, last 10 s)", cpu_pressure()),
         ],
     )
 
@@ -321,7 +321,7 @@ def test_bench_redraw_after_resize_four_series() -> None:
                 f"{median_ms['empty_cpu']:.0f} ms / {median_ms['cpu']:.0f} ms",
             ),
             ("the chart's share of CPU (difference)", f"{chart_cpu:.0f} ms (target <= 50 ms)"),
-            ("machine CPU pressure (10 s; wall figures above are stretched by it)", cpu_pressure()),
+            ("machine CPU pressure (PSI some, last 10 s)", cpu_pressure()),
         ],
     )
 
