@@ -420,6 +420,28 @@ async def test_c_opens_the_highlighted_variable_in_time_series(sim, recorder) ->
         assert app.current_mode == "timeseries"
 
 
+async def test_c_on_an_aspect_charts_its_variables_and_a_static_one_is_refused(sim, recorder) -> None:
+    app = build_app(sim)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await open_assets(app, pilot)
+        await jump(screen, pilot, PUMP)
+        table = screen.details.aspect_table
+        table.focus()
+        # A static aspect has no time series: said in place, the area stays.
+        table.move_cursor(row=table.get_row_index("Maintenance"))
+        await pilot.press("c")
+        await settled(app, pilot)
+        assert recorder.of(AreaRequested) == [] and app.current_mode == "assets"
+        assert any("static aspect" in str(n.message) for n in recorder.notifications())
+        # The aspect's header row: the whole aspect (no variable named: the area charts its numeric ones).
+        table.move_cursor(row=table.get_row_index("Vibration"))
+        await pilot.press("c")
+        await settled(app, pilot)
+        [request] = [m.request for m in recorder.of(AreaRequested)]
+        assert request == ChartRequest(PUMP, "Vibration", (), "Pump ER-1104")
+        assert app.current_mode == "timeseries"
+
+
 # -- shared assets ----------------------------------------------------------------------------------------
 
 
