@@ -588,7 +588,9 @@ def app_is(app: IhubApp, kind: type) -> bool:
 # -- expiry, copy and save ----------------------------------------------------------------------------
 
 
-async def test_expiry_warnings_in_the_lists_and_the_header(demo_app: IhubApp, sim, settle) -> None:
+async def test_expiry_warnings_in_the_lists_and_the_header(
+    demo_app: IhubApp, sim, settle, tmp_path: Path
+) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         screen = await open_certs(demo_app, pilot, settle)
         assert screen.header_notice == ""
@@ -603,6 +605,20 @@ async def test_expiry_warnings_in_the_lists_and_the_header(demo_app: IhubApp, si
         assert "(4 d)" in cell.plain and any("red" in str(span.style) for span in cell.spans)
         assert screen.header_notice == "⚠ 4 days left: CA Urgent CA (+1 more within 30 days)"
         assert "4 days left" in screen_text(demo_app)
+        # The second list too: a device certificate issued here for 3 days is red and leads the header.
+        await select(screen, pilot, f"ca:{soon}")
+        await pilot.press("i")
+        form = await dialog(demo_app, pilot, DeviceDialog)
+        await type_text(pilot, "sensor-3d")
+        form.query_one("#device-days", Input).value = "3"
+        form.query_one("#device-folder", PathInput).value = str(tmp_path / "devices")
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        device = screen.selected
+        assert device is not None and device.startswith("device:")
+        cell = screen.agent_table.get_row(device)[4]
+        assert "(2 d)" in cell.plain and any("red" in str(span.style) for span in cell.spans)
+        assert screen.header_notice == "⚠ 2 days left: device sensor-3d (+2 more within 30 days)"
 
 
 async def test_copy_and_save_the_pem(demo_app: IhubApp, sim, settle, tmp_path: Path) -> None:
