@@ -158,6 +158,28 @@ def test_the_demo_broker_is_the_default(cli: MqttCli, tmp_path: Path) -> None:
     assert f"with {cli.broker.address}" in cli.out
 
 
+def test_without_a_demo_broker_the_default_is_europe_1(
+    cli: MqttCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 §2: no --broker and no simulator: the Europe 1 broker, the client id from the certificate's
+    CN and the profile's tenant. The name lookup is stubbed (nothing leaves this machine)."""
+    import tui.flows.mqtt as mqtt_flow
+
+    cert, key = device(cli, tmp_path)
+    asked: list[tuple[str, int]] = []
+
+    def no_network(broker: mqtt_flow.BrokerAddress) -> list[str]:
+        asked.append((broker.host, broker.port))
+        raise mqtt_flow.CheckFailed(mqtt_flow.Cause.NAME_NOT_RESOLVED, f"{broker.host}: stubbed in this test")
+
+    monkeypatch.setattr(mqtt_flow, "_resolve", no_network)
+    assert cli("check", "--cert", str(cert), "--key", str(key), "-o", "json") == EXIT_CHECK_FAILED
+    body = json.loads(cli.out)
+    assert asked == [("mindconnectmqtt.eu1.mindsphere.io", 8883)]
+    assert body["broker"] == "mindconnectmqtt.eu1.mindsphere.io:8883"
+    assert body["clientId"] == "demo_device01" and body["cause"] == "name-not-resolved"
+
+
 def test_publish_sends_acknowledged_messages_into_the_time_series(cli: MqttCli, tmp_path: Path) -> None:
     cert, key = device(cli, tmp_path)
     code = cli.mqtt(

@@ -119,6 +119,41 @@ def test_serve_forever_prints_how_to_connect_and_stops_on_ctrl_c() -> None:
         client.get(f"{urls[0]}/token_keys", timeout=2)
 
 
+def test_serve_forever_prints_the_broker_address_and_its_root_ca_file(tmp_path) -> None:
+    """Issue 11 §1: the startup output names the broker (mqtts://127.0.0.1:P) and the root CA file a client
+    needs, and the broker is listening there with a certificate from that root CA."""
+    import logging
+    import socket
+    import ssl
+
+    lines: list[str] = []
+    root_ca = tmp_path / "broker-root.pem"
+
+    def print_fn(line: str) -> None:
+        lines.append(line)
+        if line.startswith("Press Ctrl-C"):
+            broker = next(x for x in lines if "MQTT broker:" in x).split()[2]
+            assert broker.startswith("mqtts://127.0.0.1:")
+            port = int(broker.rsplit(":", 1)[1])
+            context = ssl.create_default_context(cafile=str(root_ca))
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+                with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    assert tls.version() == "TLSv1.3"  # the broker's certificate chains to the file
+            raise KeyboardInterrupt
+
+    mqtt_log = logging.getLogger("tui.sim.mqtt")
+    handlers = list(mqtt_log.handlers)
+    try:
+        serve_forever(SimConfig(), 0, print_fn=print_fn, mqtt_port=0, mqtt_root_ca=root_ca)
+    finally:
+        for handler in [h for h in mqtt_log.handlers if h not in handlers]:
+            mqtt_log.removeHandler(handler)  # serve_forever logs the broker to this test's stderr
+    text = "\n".join(lines)
+    assert f"  Broker root CA: {root_ca}" in text
+    assert f"--root-ca {root_ca} --client-id demo_<CN>" in text  # the ready check line
+    assert root_ca.read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
 @pytest.mark.parametrize("port", [99999, -1, 65536])
 def test_a_port_out_of_range_is_a_plain_error(port: int, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 7: `ihub sim --port 99999` ended in an OverflowError traceback."""

@@ -25,6 +25,7 @@ from tui.pki import create_ca, load_certificate, load_private_key, make_verifica
 from tui.screens.certificate_dialogs import (
     AgentDialog,
     DeviceDialog,
+    ExportKeyDialog,
     RegisterCaDialog,
     SavePemDialog,
     VerifyCaDialog,
@@ -588,7 +589,9 @@ def app_is(app: IhubApp, kind: type) -> bool:
 # -- expiry, copy and save ----------------------------------------------------------------------------
 
 
-async def test_expiry_warnings_in_the_lists_and_the_header(demo_app: IhubApp, sim, settle) -> None:
+async def test_expiry_warnings_in_the_lists_and_the_header(
+    demo_app: IhubApp, sim, settle, tmp_path: Path
+) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         screen = await open_certs(demo_app, pilot, settle)
         assert screen.header_notice == ""
@@ -603,6 +606,20 @@ async def test_expiry_warnings_in_the_lists_and_the_header(demo_app: IhubApp, si
         assert "(4 d)" in cell.plain and any("red" in str(span.style) for span in cell.spans)
         assert screen.header_notice == "⚠ 4 days left: CA Urgent CA (+1 more within 30 days)"
         assert "4 days left" in screen_text(demo_app)
+        # The second list too: a device certificate issued here for 3 days is red and leads the header.
+        await select(screen, pilot, f"ca:{soon}")
+        await pilot.press("i")
+        form = await dialog(demo_app, pilot, DeviceDialog)
+        await type_text(pilot, "sensor-3d")
+        form.query_one("#device-days", Input).value = "3"
+        form.query_one("#device-folder", PathInput).value = str(tmp_path / "devices")
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        device = screen.selected
+        assert device is not None and device.startswith("device:")
+        cell = screen.agent_table.get_row(device)[4]
+        assert "(2 d)" in cell.plain and any("red" in str(span.style) for span in cell.spans)
+        assert screen.header_notice == "⚠ 2 days left: device sensor-3d (+2 more within 30 days)"
 
 
 async def test_copy_and_save_the_pem(demo_app: IhubApp, sim, settle, tmp_path: Path) -> None:
@@ -630,6 +647,36 @@ async def test_copy_and_save_the_pem(demo_app: IhubApp, sim, settle, tmp_path: P
         await pilot.press("y")
         await settle(demo_app, pilot)
         assert target.read_text() == pem
+
+
+async def test_export_the_ca_key_encrypted_never_on_screen(
+    demo_app: IhubApp, sim, settle, recorder, tmp_path: Path
+) -> None:
+    """Issue 10 §2: the CA key kept here is exported on request as encrypted PEM (0600), under a passphrase
+    typed twice; the key itself never appears on screen."""
+    async with demo_app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await open_certs(demo_app, pilot, settle)
+        ca_id = await register_by_api(demo_app, "Backup CA")
+        await reload(screen, demo_app, pilot, settle)
+        await select(screen, pilot, f"ca:{ca_id}")
+        await pilot.press("e")
+        form = await dialog(demo_app, pilot, ExportKeyDialog)
+        target = tmp_path / "backup" / "ca.key"
+        form.query_one("#export-path", PathInput).value = str(target)
+        form.query_one("#export-pass", Input).value = "FAKE-backup-pass"
+        form.query_one("#export-pass2", Input).value = "FAKE-backup-typo"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "differ" in form.error_text and not target.exists()
+        form.query_one("#export-pass2", Input).value = "FAKE-backup-pass"
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        data = target.read_bytes()
+        assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") and mode(target) == 0o600
+        key = load_private_key(data, "FAKE-backup-pass")
+        assert key.public_key() == load_certificate(sim_cas(sim)[ca_id]["caCertificate"]).public_key()
+        assert any("exported, encrypted" in n.message for n in recorder.notifications())
+        assert "PRIVATE KEY" not in screen_text(demo_app)
 
 
 def test_path_completion(tmp_path: Path) -> None:

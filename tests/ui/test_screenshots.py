@@ -67,6 +67,12 @@ async def test_screenshots_are_an_svg_and_a_png_per_area_with_nothing_real(tmp_p
         assert png.startswith(PNG_SIGNATURE)
         width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
         assert width > 1000 and height > 500  # 120x36 cells drawn, not an empty page
+    # Issue 10 §8: the Certificates picture shows one verified CA, one pending CA and two agent certificates.
+    certificates = text_of((tmp_path / "certificates.svg").read_text(encoding="utf-8"))
+    assert "CA certificates · 2 of 2 used" in certificates
+    assert certificates.count("✓ verified") >= 1 and certificates.count("! not verified") == 1
+    assert "Agent certificates · 2" in certificates
+    assert "press-line-4" in certificates and "paint-robot-2" in certificates
 
 
 def test_the_committed_screenshots_are_masked() -> None:

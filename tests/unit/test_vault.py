@@ -111,3 +111,28 @@ def test_damaged_file_is_reported(vault_path: Path, content: bytes) -> None:
     with pytest.raises(VaultCorruptError):
         Vault(vault_path).unlock(PASSPHRASE)
     assert vault_path.read_bytes() == content
+
+
+def test_a_set_is_durable_file_and_folder_fsynced(vault_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault holds the passphrase of the CA keys (issue 10 §2): once ``set`` returns, the new file and
+    its rename are on disk, so a CA uploaded next never outlives the entry that opens its key."""
+    import os
+
+    from tui.config import settings
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    if not os.path.exists("/proc/self/fd"):
+        pytest.skip("needs /proc to name the fsynced files")
+    monkeypatch.setattr(settings.os, "fsync", recording_fsync)
+    vault = Vault(vault_path)
+    vault.unlock(PASSPHRASE)
+    vault.set("ca-key-passphrase:demo", SECRET)
+    temporary = str(vault_path.parent / f".{vault_path.name}.")
+    assert synced[-2].startswith(temporary) and synced[-2].endswith(".tmp")  # the new file's bytes
+    assert synced[-1] == str(vault_path.parent)  # the rename itself

@@ -35,7 +35,9 @@ def ensure_private_dir(folder: Path) -> None:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``: a temp file in the same folder, mode 0600, fsync, rename."""
+    """Atomically replace ``path`` with ``data``: a temp file in the same folder, mode 0600, fsync, rename,
+    then fsync the folder so the rename is durable too (the vault holds the passphrase of the CA keys: a
+    CA registered after this returns never outlives the entry that opens its key)."""
     ensure_private_dir(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -50,6 +52,20 @@ def write_private_file(path: Path, data: bytes) -> None:
             os.unlink(tmp_name)
         raise
     os.chmod(path, FILE_MODE)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
