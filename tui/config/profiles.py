@@ -378,6 +378,11 @@ def _bare_label(cell: str) -> str | None:
     return _label_key(match.group(1))
 
 
+def is_bare_label(text: str) -> bool:
+    """True when ``text`` is a binding-key label still waiting for its value ("Access Key:", "clientID")."""
+    return _bare_label(text) is not None
+
+
 def _clean_value(value: str) -> str:
     text = strip_bom(value).strip().rstrip(",").strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
