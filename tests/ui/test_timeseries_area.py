@@ -706,6 +706,19 @@ async def test_asset_search_failure_and_escape_keep_the_app_up(demo_app: IhubApp
         assert demo_app.is_running
 
 
+async def test_an_asset_search_with_an_invisible_character_says_which(demo_app: IhubApp, settle) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        await pilot.press("3")
+        await settle(demo_app, pilot)
+        screen = demo_app.screen
+        assert isinstance(screen, TimeSeriesScreen)
+        screen._search("Pump\u200b")
+        await settle(demo_app, pilot)
+        shown = [str(o.prompt) for o in screen.picker.options._options]
+        assert shown == ["the search contains an invisible character, U+200B, at position 5"]
+
+
 async def test_a_mouse_zoom_in_one_panel_moves_every_panel_and_reads_the_window(
     demo_app: IhubApp, settle
 ) -> None:
