@@ -485,6 +485,12 @@ async def test_export_into_a_missing_folder_is_refused_in_place(demo_app: IhubAp
         await pilot.press("enter")
         await pilot.pause()
         assert "name it .csv or .json" in str(dialog.query_one("#export-error").render())
+        dialog.query_one("#export-path").value = str(tmp_path / "x\u200b.csv")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "the file name contains an invisible character, U+200B" in str(
+            dialog.query_one("#export-error").render()
+        )
         await pilot.press("escape")
         assert demo_app.screen is screen and not list(tmp_path.iterdir())
 
@@ -518,6 +524,8 @@ async def test_range_dialog_refuses_bad_ranges_and_intervals_in_place(demo_app: 
             ("-20y", "now", "auto", "more than the 10 years"),
             ("yesterday at noon", "now", "auto", "cannot read 'yesterday at noon' as a time"),
             ("-1h", "now", "15min", "nearest: 14min or 16min"),
+            # issue 7 section 5: a time pasted with an invisible character is named, not echoed
+            ("2025-06-16 06:00\u200b", "now", "auto", "the start contains an invisible character, U+200B"),
         ]:
             dialog.query_one("#range-from").value = start  # type: ignore[attr-defined]
             dialog.query_one("#range-to").value = end  # type: ignore[attr-defined]
@@ -527,9 +535,9 @@ async def test_range_dialog_refuses_bad_ranges_and_intervals_in_place(demo_app: 
             await pilot.pause()
             assert demo_app.screen is dialog
             assert words in str(dialog.query_one("#range-error").render())
-        # A good custom range in local time closes the dialog and is read.
+        # A good custom range in local time closes the dialog and is read (a pasted BOM is dropped).
         dialog.query_one("#range-source").value = "raw"  # type: ignore[attr-defined]
-        dialog.query_one("#range-from").value = "2025-06-16 06:00"  # type: ignore[attr-defined]
+        dialog.query_one("#range-from").value = "\ufeff2025-06-16 06:00"  # type: ignore[attr-defined]
         dialog.query_one("#range-to").value = "2025-06-16 06:30"  # type: ignore[attr-defined]
         dialog.query_one("#range-from").focus()
         await pilot.press("enter")
