@@ -675,6 +675,34 @@ async def test_binding_keys_pasted_into_any_field_fill_the_form(make_app, settle
         assert app.focused is form.query_one("#save")
 
 
+@pytest.mark.parametrize(
+    ("line", "field", "expected"),
+    [
+        (f"Secret Key: {DEMO_CLIENT_SECRET}", "secret", DEMO_CLIENT_SECRET),
+        (f"Access Key\t{DEMO_CLIENT_ID}", "client_id", DEMO_CLIENT_ID),
+        (f"\ufeffclientSecret = {DEMO_CLIENT_SECRET}", "secret", DEMO_CLIENT_SECRET),
+        (f"Token URL:\t{TOKEN_URL}", "token_url", TOKEN_URL),
+    ],
+)
+async def test_one_labelled_line_pasted_into_any_field_fills_the_field_it_names(
+    make_app, settle, line: str, field: str, expected: str
+) -> None:
+    """Issue 14: a label pasted with its value was taken as part of the value ("the client id contains a
+    space"); the value goes to the field the label names, whichever field had the focus."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys(app, pilot, settle)
+        form = await open_form(app, pilot)
+        form.query_one("#client_id").focus()
+        await pilot.pause()
+        await paste(app, pilot, line)
+        assert value(form, field) == expected
+        assert app.focused is form.query_one(f"#{field}")
+        if field != "client_id":
+            assert value(form, "client_id") == ""
+        assert "✔ the pasted line filled" in hint(form, "binding")
+
+
 async def test_two_keys_pasted_after_the_gateway_are_derived_at_once(make_app, paths, settle) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -51,6 +51,7 @@ from tui.config.profiles import (
     expand_gateway,
     gateway_warnings,
     is_bare_label,
+    labelled_value,
     normalise_profile,
     parse_binding_keys,
     parse_client_id,
@@ -129,12 +130,24 @@ class PasteAwareInput(Input):
         input: PasteAwareInput
         text: str
 
+    @dataclass
+    class LabelledPaste(Message):
+        """One pasted line "Secret Key: ..." : the value goes to the field the label names."""
+
+        input: PasteAwareInput
+        key: str
+        value: str
+
     def _on_paste(self, event: events.Paste) -> None:
         # Runs before Input's own handler, which then inserts a one-line paste as usual.
         if len(event.text.strip().splitlines()) > 1:
             event.stop()
             event.prevent_default()
             self.post_message(self.MultiLinePaste(self, event.text))
+        elif (found := labelled_value(event.text)) is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.LabelledPaste(self, *found))
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual runs a widget's key bindings (backspace, end, ctrl+w, ...) only once the key has bubbled up
@@ -673,6 +686,15 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
             self._set_binding_hint(f"the pasted text is not binding keys: {error_text(exc)}", "error")
             return
         self._fill_from(keys)
+
+    @on(PasteAwareInput.LabelledPaste)
+    def _labelled_paste(self, message: PasteAwareInput.LabelledPaste) -> None:
+        key = "secret" if message.key == "client_secret" else message.key
+        target = self._input(key)
+        target.value = message.value
+        target.focus()
+        label = {"token_url": "Token URL", "client_id": "Client ID", "secret": "Client secret"}[key]
+        self._set_binding_hint(f"✔ the pasted line filled {label}")
 
     def _fill_from(self, keys: BindingKeys) -> None:
         self._filling = True
