@@ -727,6 +727,25 @@ async def test_an_asset_search_with_an_invisible_character_says_which(demo_app: 
         assert shown == ["the search contains an invisible character, U+200B, at position 5"]
 
 
+async def test_ranges_end_at_the_services_now_on_a_fast_local_clock(sim, settle) -> None:
+    """Issue 7 section 1: a local clock 30 min fast asked for the service's future (half a chart empty)."""
+    from tui.services import Services
+    from tui.sim.transport import sim_transport
+
+    services = Services.for_demo(
+        transport_factory=lambda: sim_transport(sim), clock=lambda: FROZEN_TIME + 1800
+    )
+    app = IhubApp(services, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = await open_chart(app, pilot, settle, request("velocityRms"))
+        screen.apply_preset("1h")
+        await reread(app, pilot, settle)
+        assert abs(screen.range.end.timestamp() - FROZEN_TIME) < 60
+        frame = next(iter(screen.results.values())).frame
+        assert len(frame) >= 3500  # the whole hour of the 1 Hz aspect
+
+
 async def test_a_mouse_zoom_in_one_panel_moves_every_panel_and_reads_the_window(
     demo_app: IhubApp, settle
 ) -> None:

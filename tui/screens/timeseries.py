@@ -266,6 +266,11 @@ class TimeSeriesScreen(AreaScreen):
 
     # -- time ----------------------------------------------------------------------------------------
     def _now(self) -> datetime:
+        """ "Now" for the ranges: the service's time as the connection knows it (the local clock plus the
+        skew measured on the token), so a local clock half an hour off does not ask for the future."""
+        api = self.ctx.api
+        if api is not None:
+            return datetime.fromtimestamp(api.server_time(), UTC)
         return datetime.fromtimestamp(self.ctx.services.clock(), UTC)
 
     # -- the connection ------------------------------------------------------------------------------
