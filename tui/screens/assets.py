@@ -450,7 +450,7 @@ class AssetsScreen(AreaScreen):
         if api is None:
             return
         details = self.details
-        now = now_utc(self.ctx.services.clock)
+        now = now_utc(api.server_time)  # the service's now: a skewed local clock must not shift the 24 h
 
         async def type_section() -> None:
             try:
