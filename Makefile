@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo sim test bench lint screenshots run test-update clean
+.PHONY: demo sim test bench lint screenshots run test-update mc-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ihub needs Python 3.11 or newer")'
@@ -37,6 +37,22 @@ lint: $(STAMP)           ## ruff, the import contracts (who may import whom) and
 	$(BIN)/ruff format --check tui tests
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+# Siemens' mc CLI for `make mc-check`, installed with npm into a git-ignored cache and reused.
+MC_VERSION := 3.24.2
+MC_DIR     := .cache/mc
+MC_STAMP   := $(MC_DIR)/.installed-$(MC_VERSION)
+
+$(MC_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "make mc-check needs npm (Node.js 20 or newer)" >&2; exit 2; }
+	@mkdir -p $(MC_DIR)
+	npm install --prefix $(MC_DIR) --prefer-offline --no-audit --no-fund --loglevel=error \
+		@mindconnect/mindconnect-nodejs@$(MC_VERSION)
+	@rm -f $(MC_DIR)/.installed-*
+	@touch $@
+
+mc-check: $(STAMP) $(MC_STAMP)  ## Siemens' mc CLI against the simulator: a table of commands (needs npm)
+	$(BIN)/python -m tui.devtools.mc_check --mc $(MC_DIR)/node_modules/.bin/mc
 
 screenshots: $(STAMP)     ## regenerate screenshots/ from the demo
 	$(BIN)/python -m tui.devtools.screenshots screenshots

@@ -49,6 +49,10 @@ class SecretNotStored(ServiceError):
     """The profile has no client secret in any store."""
 
 
+class ProfileNotFound(ServiceError):
+    """No saved profile has the name asked for (``--profile``, ``IHUB_PROFILE``)."""
+
+
 class UnlockDeclined(ConnectionProblem):
     """The user closed the vault passphrase dialog or prompt; the vault stays locked."""
 

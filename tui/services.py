@@ -38,7 +38,7 @@ from tui.config.secrets import (
 )
 from tui.config.settings import Settings
 from tui.errorlog import remember_secret
-from tui.errors import ConnectionProblem, SecretNotStored, ServiceError, UnlockDeclined
+from tui.errors import ConnectionProblem, ProfileNotFound, SecretNotStored, ServiceError, UnlockDeclined
 from tui.present import Masker
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ class Services:
             if env_only is not None and env_only.name == name:
                 self._learn(env_only)
                 return env_only
-            raise ServiceError(
+            raise ProfileNotFound(
                 f"no profile named {name!r}: add one on the Keys screen or with 'ihub keys add'"
             ) from None
         resolved = apply_env_overrides(saved, self.environ) or saved

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.conftest import Clock
 from tui.api.ts.cache import RangeCache
 from tui.api.ts.downsample import bucket_gaps, gap_step, mark_gaps, minmax_indices, runs
 from tui.api.ts.frame import AggregateFrame, RawBuilder, RawFrame, format_ms, series_stats
@@ -175,14 +176,6 @@ def test_aggregate_frame_statistics_and_seam_repeats() -> None:
 # ------------------------------------------------------------------------------------------ cache
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_709_100_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _frame(start: int, n: int, step: int = 1000) -> RawFrame:
     return RawFrame.from_records(
         [{"_time": format_ms(start + (i + 1) * step), "a": float(i), "b": 1.0} for i in range(n)]
@@ -190,7 +183,7 @@ def _frame(start: int, n: int, step: int = 1000) -> RawFrame:
 
 
 def test_cache_answers_contained_ranges_and_variable_subsets() -> None:
-    cache = RangeCache(clock=FakeClock())
+    cache = RangeCache(clock=Clock(1_709_100_000.0))
     key = ("asset", "Aspect", "raw", "")
     cache.put(key, 0, 100_000, ("a", "b"), _frame(0, 100))
     part = cache.get(key, 10_000, 20_000, ("a",))
@@ -204,7 +197,7 @@ def test_cache_answers_contained_ranges_and_variable_subsets() -> None:
 
 def test_cache_is_bounded_lru_and_drops_redundant_entries() -> None:
     one = _frame(0, 1000)
-    cache = RangeCache(max_bytes=int(one.nbytes * 3.5), clock=FakeClock())
+    cache = RangeCache(max_bytes=int(one.nbytes * 3.5), clock=Clock(1_709_100_000.0))
     for i in range(5):
         cache.put(("x", "A", "raw", ""), i * 10**7, i * 10**7 + 10**6, ("a", "b"), _frame(i * 10**7, 1000))
     assert len(cache) == 3 and cache.nbytes <= cache.max_bytes
@@ -219,15 +212,15 @@ def test_cache_is_bounded_lru_and_drops_redundant_entries() -> None:
 
 
 def test_recent_ranges_expire_old_ranges_stay() -> None:
-    clock = FakeClock()
+    clock = Clock(1_709_100_000.0)
     cache = RangeCache(clock=clock, recent_s=600, recent_ttl_s=60)
     now_ms = int(clock.now * 1000)
     key = ("x", "A", "raw", "")
     cache.put(key, now_ms - 3_600_000, now_ms, ("a",), _frame(now_ms - 3_600_000, 100))
     cache.put(key, now_ms - 90_000_000, now_ms - 86_400_000, ("a",), _frame(now_ms - 90_000_000, 100))
-    clock.now += 30
+    clock.advance(30)
     assert cache.get(key, now_ms - 3_600_000, now_ms, ("a",)) is not None
-    clock.now += 60
+    clock.advance(60)
     assert cache.get(key, now_ms - 3_600_000, now_ms, ("a",)) is None  # may have grown since
     assert cache.get(key, now_ms - 90_000_000, now_ms - 86_400_000, ("a",)) is not None
 

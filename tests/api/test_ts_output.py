@@ -28,7 +28,7 @@ from tui.api.ts.fetch import SeriesQuery, TimeSeriesReader
 from tui.api.ts.frame import AggregateFrame, RawFrame, format_ms
 from tui.api.ts.plan import Interval
 from tui.api.ts.put import PutValidationError, read_put_csv
-from tui.api.ts.textchart import ChartSeries, nice_ticks, render_chart
+from tui.api.ts.textchart import ChartSeries, format_value, nice_ticks, render_chart
 from tui.api.ts.timerange import TimeRange
 from tui.sim.config import SimConfig
 
@@ -344,6 +344,25 @@ def test_block_mode_band_and_empty_chart() -> None:
 def test_nice_ticks() -> None:
     assert nice_ticks(0.3, 9.7, 4) == [2.0, 4.0, 6.0, 8.0]
     assert nice_ticks(-1.2, 1.2, 4) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "labels"),
+    [
+        (0.3, 9.7, ["2", "4", "6", "8"]),
+        (-1.2, 1.2, ["-1.0", "-0.5", "0.0", "0.5", "1.0"]),
+        (20_000, 30_000, ["20k", "22k", "24k", "26k", "28k", "30k"]),
+        (0, 2e6, ["0", "500k", "1.0M", "1.5M", "2.0M"]),
+        # An energy counter over a day: a large value that changes little still has ticks that read apart.
+        (17_870_000, 17_890_000, ["17.870M", "17.875M", "17.880M", "17.885M", "17.890M"]),
+        (1.2e9, 1.9e9, ["1.2G", "1.4G", "1.6G", "1.8G"]),
+    ],
+)
+def test_value_labels_read_apart_and_fit_the_margin(lo: float, hi: float, labels: list[str]) -> None:
+    ticks = nice_ticks(lo, hi, 4)
+    got = [format_value(v, ticks[1] - ticks[0]) for v in ticks]
+    assert got == labels
+    assert max(map(len, got)) <= 7  # the chart's tick margin (tui.widgets.ts_chart.MARGIN_LEFT - 1)
 
 
 def test_render_is_fast_enough_for_millions_of_points() -> None:

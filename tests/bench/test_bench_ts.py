@@ -10,12 +10,14 @@ client's strategy is worth on its own."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -141,6 +143,45 @@ async def _pump(api: ApiClient) -> str:
     raise RuntimeError("no pump in the demo plant")
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far, from /proc (None where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_pressure() -> str:
+    """The machine's CPU pressure over the last 10 s (Linux PSI ``some``: the share of time runnable tasks
+    waited for a core). Above a few per cent, wall-clock figures of CPU-bound work are stretched."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return "n/a"
+    return next((f"{float(f[6:]):.0f} %" for f in line.split() if f.startswith("avg10=")), "n/a")
+
+
+class CpuMeter:
+    """CPU seconds of this process and of the server process between ``start()`` and ``text()``: what the
+    work cost, whatever the wall clock says on a busy machine."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self._ours = 0.0
+        self._theirs: float | None = None
+
+    def start(self) -> None:
+        self._ours = time.process_time()
+        self._theirs = process_cpu_s(self.server_pid) if self.server_pid else None
+
+    def text(self) -> str:
+        ours = time.process_time() - self._ours
+        after = process_cpu_s(self.server_pid) if self.server_pid else None
+        theirs = f"{after - self._theirs:.2f} s" if after is not None and self._theirs is not None else "n/a"
+        return f"client {ours:.2f} s, server {theirs}"
+
+
 def _report(title: str, rows: list[tuple[str, str]]) -> None:
     print(f"\n== {title}")
     for name, value in rows:
@@ -154,8 +195,11 @@ def _draw(times, values) -> list[str]:
     return render_chart([series], width=WIDTH, height=20, tz=UTC)
 
 
-async def _compare(api: ApiClient, asset: str, rng: TimeRange) -> dict[str, object]:
+async def _compare(
+    api: ApiClient, asset: str, rng: TimeRange, server_pid: int | None = None
+) -> dict[str, object]:
     """Sequential Link pages (`mc timeseries`) against ``TimeSeriesReader``, interleaved, best of 2."""
+    meter = CpuMeter(server_pid)
     await api.tokens.get()
     await api.timeseries.read(asset, ASPECT, rng.start, rng.start + timedelta(minutes=1))  # warm up
     sequential: list[float] = []
@@ -163,6 +207,7 @@ async def _compare(api: ApiClient, asset: str, rng: TimeRange) -> dict[str, obje
     out: dict[str, object] = {"same": True}
     for _ in range(2):
         before = api.requests
+        meter.start()
         t0 = time.perf_counter()
         builder = RawBuilder([VARIABLE])
         page: list[dict] = []
@@ -177,16 +222,19 @@ async def _compare(api: ApiClient, asset: str, rng: TimeRange) -> dict[str, obje
         seq_frame = builder.build()
         _draw(seq_frame.times, seq_frame.columns[VARIABLE].values)
         sequential.append(time.perf_counter() - t0)
+        out["seq_cpu"] = meter.text()
         out["seq_n"], out["seq_requests"] = len(seq_frame), api.requests - before
 
         reader = TimeSeriesReader(api)  # cold: no known rate, empty cache
         before = api.requests
+        meter.start()
         t0 = time.perf_counter()
         result = await reader.load(SeriesQuery(asset, ASPECT, (VARIABLE,), rng), WIDTH)
         frame = result.frame
         assert isinstance(frame, RawFrame)
         _draw(frame.times, frame.columns[VARIABLE].values)
         concurrent.append(time.perf_counter() - t0)
+        out["con_cpu"] = meter.text()
         out["con_n"], out["con_requests"] = len(frame), api.requests - before
         out["same"] = bool(out["same"]) and frame.times.tolist() == seq_frame.times.tolist()
         out["summary"] = result.summary
@@ -210,6 +258,9 @@ def _print_compare(title: str, r: dict[str, object]) -> None:
             ("status line", str(r["summary"])),
             ("same records", str(r["same"])),
             ("speed-up (target >= 3x)", f"x{seq / con:.1f}"),
+            ("CPU, mc pattern (last run)", str(r["seq_cpu"])),
+            ("CPU, TimeSeriesReader (last run)", str(r["con_cpu"])),
+            ("machine CPU pressure (PSI some, last 10 s)", cpu_pressure()),
         ],
     )
 
@@ -224,7 +275,7 @@ def test_bench_24h_raw_concurrent_subranges_vs_sequential_link_pages(one_hz_serv
 
     async def run() -> dict[str, object]:
         async with _client(one_hz_server) as api:
-            return await _compare(api, await _pump(api), _day())
+            return await _compare(api, await _pump(api), _day(), one_hz_server.proc.pid)
 
     r = asyncio.run(run())
     _print_compare(
@@ -241,7 +292,7 @@ def test_bench_24h_raw_against_a_server_with_negligible_page_cost() -> None:
 
         async def run() -> dict[str, object]:
             async with _client(server) as api:
-                return await _compare(api, "a" * 32, rng)
+                return await _compare(api, "a" * 32, rng, server.proc.pid)
 
         r = asyncio.run(run())
     finally:

@@ -24,7 +24,14 @@ from datetime import timedelta
 import pytest
 
 import tui.screens.timeseries as ts_screen
-from tests.bench.test_bench_ts import _FAST_SERVER_CODE, LATENCY_MS, _OneHzServer, _report
+from tests.bench.test_bench_ts import (
+    _FAST_SERVER_CODE,
+    LATENCY_MS,
+    CpuMeter,
+    _OneHzServer,
+    _report,
+    cpu_pressure,
+)
 from tui.api.ts.frame import RawBuilder, format_ms
 from tui.app import IhubApp
 from tui.context import ChartRequest
@@ -125,9 +132,10 @@ def test_bench_30_days_of_1hz_cold_start_of_the_area_to_the_drawn_chart(server, 
     )
 
 
-async def _raw_day(app: IhubApp, pilot, asset: str) -> dict[str, object]:
+async def _raw_day(app: IhubApp, pilot, asset: str, server_pid: int | None = None) -> dict[str, object]:
     """24 h forced raw: the area (cold reader) against sequential Link pages plus the same drawing."""
     out: dict[str, object] = {}
+    meter = CpuMeter(server_pid)
     await _connected(app, pilot)
     api = app.api
     assert api is not None
@@ -144,13 +152,16 @@ async def _raw_day(app: IhubApp, pilot, asset: str) -> dict[str, object]:
         screen.action_clear()
         await pilot.pause()
         draws = screen.chart.draws
+        meter.start()
         t0 = time.perf_counter()
         screen.handle_request(ChartRequest(asset, "Vibration", ("velocityRms",)))
         await _drawn(app, pilot, screen, draws)
         app_times.append(time.perf_counter() - t0)
+        out["app_cpu"] = meter.text()
         result = next(iter(screen.results.values()))
         rng = screen.range
         # `mc timeseries`: one range, sequential Link pages of 2000, then the same drawing.
+        meter.start()
         t0 = time.perf_counter()
         builder = RawBuilder(["velocityRms"])
         page: list[dict] = []
@@ -167,6 +178,7 @@ async def _raw_day(app: IhubApp, pilot, asset: str) -> dict[str, object]:
         await screen._redraw()
         await pilot.pause()
         seq_times.append(time.perf_counter() - t0)
+        out["seq_cpu"] = meter.text()
         out["same"] = frame.times.tolist() == result.frame.times.tolist()  # type: ignore[union-attr]
         out["records"] = len(frame)
         out["status"] = screen.status
@@ -185,6 +197,9 @@ def _print_raw_day(title: str, r: dict[str, object]) -> None:
             ("status line", str(r["status"])),
             ("same records", str(r["same"])),
             ("speed-up (target >= 3x)", f"x{seq_s / app_s:.1f}"),
+            ("CPU, mc pattern (last run)", str(r["seq_cpu"])),
+            ("CPU, the area (last run)", str(r["app_cpu"])),
+            ("machine CPU pressure (PSI some, last 10 s)", cpu_pressure()),
         ],
     )
 
@@ -196,7 +211,7 @@ def test_bench_24h_raw_fetched_and_drawn_against_sequential_link_pages(server) -
     async def run() -> dict[str, object]:
         app = _app(server)
         async with app.run_test(size=SIZE) as pilot:
-            return await _raw_day(app, pilot, PUMP)
+            return await _raw_day(app, pilot, PUMP, server.proc.pid)
 
     r = asyncio.run(run())
     _print_raw_day(
@@ -214,7 +229,7 @@ def test_bench_24h_raw_fetched_and_drawn_against_a_gateway_with_negligible_page_
         async def run() -> dict[str, object]:
             app = _app(stand_in)
             async with app.run_test(size=SIZE) as pilot:
-                return await _raw_day(app, pilot, "b" * 32)
+                return await _raw_day(app, pilot, "b" * 32, stand_in.proc.pid)
 
         r = asyncio.run(run())
     finally:
@@ -225,24 +240,27 @@ def test_bench_24h_raw_fetched_and_drawn_against_a_gateway_with_negligible_page_
     assert r["same"]
 
 
-async def _resizes(pilot, screen: TimeSeriesScreen | None) -> tuple[list[float], list[float]]:
+async def _resizes(pilot, screen: TimeSeriesScreen | None) -> tuple[list[float], list[float], list[float]]:
     repaint: list[float] = []
     rederive: list[float] = []
+    cpu: list[float] = []  # the app's thread: what the resize cost, without Pilot's idle waits (20 ms steps)
     for size in [(150, 46), SIZE] * 5:
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         await pilot.resize_terminal(*size)
         await pilot.pause()
         repaint.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
         if screen is not None:
             t0 = time.perf_counter()
             await screen._redraw()
             await pilot.pause()
             rederive.append(time.perf_counter() - t0)
-    return repaint, rederive
+    return repaint, rederive, cpu
 
 
 def test_bench_redraw_after_resize_four_series() -> None:
-    async def run() -> tuple[list[float], list[float], list[float], list[float], int]:
+    async def run() -> dict[str, list[float]]:
         app = build_demo_app()
         async with app.run_test(size=SIZE) as pilot:
             await app.workers.wait_for_complete()
@@ -254,7 +272,7 @@ def test_bench_redraw_after_resize_four_series() -> None:
             assert isinstance(screen, TimeSeriesScreen)
             screen.picker.display = False
             await pilot.pause()
-            empty, _none = await _resizes(pilot, None)
+            empty, _none, empty_cpu = await _resizes(pilot, None)
             screen.handle_request(
                 ChartRequest(
                     PUMP, "Vibration", ("velocityRms", "accelerationPeak", "bearingTemperature"), "A"
@@ -274,12 +292,21 @@ def test_bench_redraw_after_resize_four_series() -> None:
                 for plot in plots:
                     plot._render_plot()
                 render.append(time.perf_counter() - t0)
-            repaint, rederive = await _resizes(pilot, screen)
-            return empty, repaint, rederive, render, series
+            repaint, rederive, cpu = await _resizes(pilot, screen)
+            return {
+                "empty": empty,
+                "repaint": repaint,
+                "rederive": rederive,
+                "render": render,
+                "empty_cpu": empty_cpu,
+                "cpu": cpu,
+                "series": [series],
+            }
 
-    empty, repaint, rederive, render, series = asyncio.run(run())
-    runs = {"empty": empty, "repaint": repaint, "rederive": rederive, "render": render}
+    runs = asyncio.run(run())
+    series = int(runs.pop("series")[0])
     median_ms = {name: statistics.median(values) * 1000 for name, values in runs.items()}
+    chart_cpu = median_ms["cpu"] - median_ms["empty_cpu"]
     chart = median_ms["repaint"] - median_ms["empty"]
     _report(
         f"Time series area: redraw after a resize, {series} series in 3 panels (24 h), median of 10",
@@ -289,6 +316,12 @@ def test_bench_redraw_after_resize_four_series() -> None:
             ("the chart's share (difference)", f"{chart:.0f} ms (target <= 50 ms: x{chart / 50:.1f})"),
             ("drawing the three panels alone (textual-plot)", f"{median_ms['render']:.0f} ms"),
             ("points re-derived for the new width, painted", f"{median_ms['rederive']:.0f} ms"),
+            (
+                "app thread CPU per resize, without / with the chart",
+                f"{median_ms['empty_cpu']:.0f} ms / {median_ms['cpu']:.0f} ms",
+            ),
+            ("the chart's share of CPU (difference)", f"{chart_cpu:.0f} ms (target <= 50 ms)"),
+            ("machine CPU pressure (PSI some, last 10 s)", cpu_pressure()),
         ],
     )
 

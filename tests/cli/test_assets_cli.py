@@ -15,6 +15,7 @@ from tui.cli.assets import run
 from tui.cli.common import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from tui.config.paths import AppPaths
 from tui.config.profiles import Profile, ProfileStore
+from tui.config.secrets import SecretStore
 from tui.devtools.screenshots import FROZEN_TIME
 from tui.flows.assets import SPARK_BLOCKS
 from tui.services import DEMO_LOCAL_URL, Services, SessionSecretStore
@@ -367,6 +368,58 @@ def test_a_client_without_write_permission_is_refused(sim) -> None:
     cli = Cli(sim, DEMO_READONLY_CLIENT_ID, DEMO_READONLY_CLIENT_SECRET)
     assert cli("update", PUMP, "--name", "X") == EXIT_REFUSED
     assert tenant(sim).assets[PUMP].name == "Pump ER-1104"
+
+
+def test_the_profile_comes_from_the_option_the_environment_or_the_default(sim, paths: AppPaths) -> None:
+    """As for ``ihub keys``: ``--profile`` > ``IHUB_*`` overrides > the default profile."""
+    wrong = "FAKE-wrong-secret-for-the-default-profile"
+
+    def ihub(*argv: str, environ: dict[str, str] | None = None, profiles: bool = True) -> tuple[int, str]:
+        store = ProfileStore(None)
+        secrets = SecretStore(paths, environ=environ or {})  # the keyring is an in-memory one in tests
+        if profiles:
+            for name, secret in (("sim", wrong), ("good", DEMO_CLIENT_SECRET)):
+                store.add(
+                    Profile(
+                        name=name,
+                        gateway=DEMO_LOCAL_URL,
+                        token_url=f"{DEMO_LOCAL_URL}/oauth/token",
+                        client_id=DEMO_CLIENT_ID,
+                        tenant="demo",
+                    )
+                )
+                secrets.set(name, secret)
+            store.set_default("sim")
+        services = Services(
+            paths=paths,
+            profiles=store,
+            secrets=secrets,
+            environ=environ or {},
+            transport_factory=lambda: sim_transport(sim),
+            clock=Clock(FROZEN_TIME),
+        )
+        args = build_parser(list(argv)).parse_args(list(argv))
+        out, err = io.StringIO(), io.StringIO()
+        code = run(args, services, stdin=io.StringIO(""), stdout=out, stderr=err)
+        return code, out.getvalue() + err.getvalue()
+
+    listing = ("assets", "ls", "--parent", LINE, "-o", "json")
+    code, text = ihub(*listing)  # the default profile, whose stored secret is wrong
+    assert code != EXIT_OK and "rejected the client id or secret" in text
+    code, text = ihub("--profile", "good", *listing)
+    assert code == EXIT_OK and PUMP in text
+    code, text = ihub(*listing, environ={"IHUB_CLIENT_SECRET": DEMO_CLIENT_SECRET})
+    assert code == EXIT_OK and PUMP in text
+    environ = {
+        "IHUB_GATEWAY": DEMO_LOCAL_URL,
+        "IHUB_TOKEN_URL": f"{DEMO_LOCAL_URL}/oauth/token",
+        "IHUB_CLIENT_ID": DEMO_CLIENT_ID,
+        "IHUB_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+    }
+    code, text = ihub(*listing, environ=environ, profiles=False)  # no saved profile at all
+    assert code == EXIT_OK and PUMP in text
+    code, text = ihub("--profile", "ghost", *listing)
+    assert code == EXIT_NOT_FOUND and "ghost" in text
 
 
 # -- dry runs ---------------------------------------------------------------------------------------------

@@ -214,6 +214,25 @@ def test_sim_refuses_a_port_out_of_range_without_a_traceback(
     assert err.startswith("ihub: ") and "between 0 and 65535" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["assets", "ls"],
+        ["ts", "latest", "a" * 32, "Vibration"],
+        ["certs", "ls"],
+        ["proxy", "--dry-run"],
+        ["keys", "test"],
+    ],
+)
+def test_an_unknown_profile_is_not_found_in_every_group(argv: list[str], capsys) -> None:
+    """The same exit code for every command group (issue 8 §3): --profile naming no profile is 4."""
+    from tui.cli.common import EXIT_NOT_FOUND
+
+    assert main(["--profile", "ghost", *argv]) == EXIT_NOT_FOUND
+    err = capsys.readouterr().err
+    assert "no profile named 'ghost'" in err and "Traceback" not in err
+
+
 # -- issue 7 section 5: every text argument through the cleaning rule ---------------------------------------
 @pytest.mark.parametrize(
     ("argv", "message"),

@@ -25,6 +25,7 @@ from tui.config.inputs import InputError
 from tui.config.paths import AppPaths
 from tui.config.profiles import Profile, ProfileError, ProfileStore
 from tui.config.secrets import SecretValueError
+from tui.errors import ProfileNotFound
 from tui.services import Services, SessionSecretStore
 
 ROWS = [
@@ -78,6 +79,7 @@ def test_table_aligns_columns_under_a_header() -> None:
     ("error", "code"),
     [
         (NotFoundError("no such asset", status=404), EXIT_NOT_FOUND),
+        (ProfileNotFound("no profile named 'ghost'"), EXIT_NOT_FOUND),
         (ForbiddenError("no permission", status=403), EXIT_REFUSED),
         (ServerError("boom", status=500), EXIT_ERROR),
         (ProfileError("the gateway URL is not valid"), EXIT_USAGE),

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import Clock
 from tui.api.auth import Credentials, CredentialStyle
 from tui.proxy import ProxyConfig, ProxyServer, RequestEvent
 from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimConfig
@@ -20,19 +21,6 @@ from tui.sim.server import SimServer
 
 AM = "/api/assetmanagement/v3"
 MOCK_GATEWAY = "https://gw.example.test"
-
-
-class Clock:
-    """A settable epoch clock that starts at the real time."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def sim_credentials(gateway: str, secret: str = DEMO_CLIENT_SECRET) -> Credentials:
@@ -73,7 +61,8 @@ def direct_token(sim_url: str) -> str:
 
 @pytest.fixture
 def sim_clock() -> Clock:
-    return Clock()
+    """The shared test clock, started at the real time (the proxy's tokens come from the simulator)."""
+    return Clock(time.time())
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.proxy.conftest import AM, Clock, counters, key_headers, mock_proxy
+from tests.conftest import Clock
+from tests.proxy.conftest import AM, counters, key_headers, mock_proxy
 from tui.api.auth import Credentials, CredentialStyle
 from tui.api.client import ApiClient, ConnectionConfig
 from tui.proxy import ProxyConfig, ProxyServer

@@ -377,6 +377,12 @@ async def test_details_show_facts_static_values_latest_values_and_trends(sim) ->
         facts = text_of(details.query_one("#details-facts"))
         assert "Pump ← Machine ← core.basicdevice ← core.basicasset" in facts
         assert "49.59080, 11.00490" in facts and "Europe/Berlin" in facts and "SN-1004" in facts
+        rows = {line.split("  ", 1)[0]: line.split("  ", 1)[1].strip() for line in facts.splitlines() if line}
+        assert rows["Path"] == "demo › Erlangen › Hall ER1 › Line ER11 › Pump ER-1104"
+        assert rows["Asset id"] == PUMP and rows["Twin type"] == "performance"
+        assert rows["Location"].startswith("Demo Str. 1, Building 1") and "91052 Erlangen" in rows["Location"]
+        assert rows["Etag"] == "0" and rows["Sharing"] == "not shared"
+        assert cell(screen, "Vibration/velocityRms", "type") == "DOUBLE mm/s"  # data type and unit
         variables = text_of(details.query_one("#details-variables"))
         assert "ratedFlow" in variables and "100 m3/h" in variables
         assert cell(screen, "Vibration", "value") == "at 08:00:00Z"  # the frozen clock: 2025-06-16 08:00Z
@@ -436,6 +442,28 @@ async def test_c_opens_the_highlighted_variable_in_time_series(sim, recorder) ->
         await settled(app, pilot)
         [request] = [m.request for m in recorder.of(AreaRequested)]
         assert request == ChartRequest(PUMP, "Vibration", ("velocityRms",), "Pump ER-1104")
+        assert app.current_mode == "timeseries"
+
+
+async def test_c_on_an_aspect_charts_its_variables_and_a_static_one_is_refused(sim, recorder) -> None:
+    app = build_app(sim)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await open_assets(app, pilot)
+        await jump(screen, pilot, PUMP)
+        table = screen.details.aspect_table
+        table.focus()
+        # A static aspect has no time series: said in place, the area stays.
+        table.move_cursor(row=table.get_row_index("Maintenance"))
+        await pilot.press("c")
+        await settled(app, pilot)
+        assert recorder.of(AreaRequested) == [] and app.current_mode == "assets"
+        assert any("static aspect" in str(n.message) for n in recorder.notifications())
+        # The aspect's header row: the whole aspect (no variable named: the area charts its numeric ones).
+        table.move_cursor(row=table.get_row_index("Vibration"))
+        await pilot.press("c")
+        await settled(app, pilot)
+        [request] = [m.request for m in recorder.of(AreaRequested)]
+        assert request == ChartRequest(PUMP, "Vibration", (), "Pump ER-1104")
         assert app.current_mode == "timeseries"
 
 
@@ -584,6 +612,79 @@ async def test_a_403_on_a_write_is_said_plainly_and_later_writes_are_refused_uns
         await pilot.pause()
         assert app.screen is screen  # refused without a dialog, in words
         assert recorder.notifications("warning")[-1].message == error.message
+
+
+async def test_edit_changes_name_external_id_and_location_and_refuses_a_bad_latitude(sim) -> None:
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_assets(app, pilot)
+        await jump(screen, pilot, PUMP)
+        server = sim.state.tenant.assets[PUMP]
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, EditAssetDialog)
+        assert dialog.query_one("#externalId", Input).value == "SN-1004"
+        dialog.query_one("#name", Input).value = "Pump ER-1104 A"
+        dialog.query_one("#externalId", Input).value = "SN-2004"
+        latitude = dialog.query_one("#latitude", Input)
+        latitude.value = "91"  # beyond the pole
+        latitude.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and server.name == "Pump ER-1104"
+        assert "between -90 and 90" in text_of(dialog.query_one("#form-error"))
+        latitude.value = "49.6"
+        dialog.query_one("#locality", Input).value = "Fürth"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await settled(app, pilot)
+        assert (server.name, server.externalId, server.etag) == ("Pump ER-1104 A", "SN-2004", 1)
+        assert server.location["latitude"] == 49.6 and server.location["locality"] == "Fürth"
+        assert server.location["longitude"] == pytest.approx(11.0049)  # the fields not edited stay
+        assert screen.asset_tree.cursor_node.label.plain.startswith("Pump ER-1104 A")
+        facts = text_of(screen.details.query_one("#details-facts"))
+        assert "SN-2004" in facts and "Fürth" in facts
+
+
+async def test_y_copies_the_asset_id(sim, recorder) -> None:
+    app = build_app(sim)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await open_assets(app, pilot)
+        await jump(screen, pilot, PUMP)
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == PUMP
+        assert any("Pump ER-1104" in n.message for n in recorder.notifications() if n.title == "Copied")
+
+
+async def test_decommissioned_assets_are_shown_struck_through_on_d_and_cannot_be_changed(sim) -> None:
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_assets(app, pilot)
+        tree = screen.asset_tree
+
+        def erlangen():
+            return next(c for c in tree.root.children if c.label.plain.startswith("Erlangen"))
+
+        tree.move_cursor(erlangen())
+        await pilot.press("enter")
+        await settled(app, pilot)
+        assert not any("Retired" in label for label in labels(erlangen()))
+        await pilot.press("d")
+        await settled(app, pilot)
+        assert "+ decommissioned" in screen.query_one("#assets-left").border_title
+        [retired] = [c for c in erlangen().children if c.label.plain.startswith("Retired Pump ER-0")]
+        assert "✝ decommissioned" in retired.label.plain
+        assert any("strike" in str(span.style) for span in retired.label.spans)
+        tree.move_cursor(retired)
+        await settled(app, pilot)
+        assert "2024-03-15T08:00:00.000Z" in text_of(screen.details.query_one("#details-facts"))
+        for action in ("edit", "delete", "create"):
+            assert screen.check_action(action, ()) is None  # shown, disabled
+        await pilot.press("d")
+        await settled(app, pilot)
+        assert not any("Retired" in label for label in labels(erlangen()))
 
 
 # -- types ------------------------------------------------------------------------------------------------

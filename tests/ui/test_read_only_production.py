@@ -33,9 +33,16 @@ PUMP = "ff0d65e90c1000b7343ac254a953c927"  # Pump ER-1104
 AREA_KEYS = {"keys": "1", "assets": "2", "timeseries": "3", "certificates": "4"}
 # Each area's changes and the keys that start them.
 CHANGE_KEYS = {
-    "keys": {"add": "n", "edit": "e", "duplicate": "d", "delete": "delete"},
+    "keys": {
+        "add": "n",
+        "edit": "e",
+        "duplicate": "d",
+        "delete": "delete",
+        "set_default": "m",
+        "choose_store": "b",
+    },
     "assets": {"create": "n", "edit": "e", "delete": "delete"},
-    "certificates": {"register": "r", "verify": "v", "new_agent": "a", "delete": "x"},
+    "certificates": {"register": "r", "verify": "v", "new_agent": "a", "delete": "x", "send_test_data": "t"},
 }
 
 
@@ -106,6 +113,7 @@ async def test_read_only_session_hides_and_refuses_every_change_in_every_area(si
                 screen.jump_to(await app.api.assets.get(PUMP))
                 await settled(app, pilot)
             keys = screen.query_one(KeyBar).plain
+            assert set(actions) == set(screen.CHANGES), mode  # every change of the area is tried
             for action, key in actions.items():
                 assert screen.check_action(action, ()) is False, (mode, action)
                 await pilot.press(key)
@@ -127,6 +135,7 @@ async def test_read_only_session_hides_and_refuses_every_change_in_every_area(si
         # The Time series area changes nothing in the tenant: exporting to a file stays.
         ts = await open_area(app, pilot, "timeseries")
         assert isinstance(ts, TimeSeriesScreen) and ts.check_action("export", ()) is True
+        assert ts.CHANGES == {}
 
 
 async def test_a_read_only_profile_keeps_its_profile_editable(sim, clock, recorder) -> None:

@@ -188,3 +188,35 @@ async def test_open_area_hands_a_request_to_the_area_screen(demo_app: IhubApp, s
         assert seen == [("certificates", request)]
         # An area that takes no requests says so plainly.
         assert any("cannot open that" in n.message for n in recorder.notifications("warning"))
+
+
+async def test_the_keys_screen_is_a_controller_of_widgets_that_post_messages(
+    make_services, settle, recorder
+) -> None:
+    """The profile table and the profile detail are widgets (tui/widgets/profiles.py); the table says what
+    happened in its own messages (a highlighted row, a chosen one) and the screen answers them."""
+    from tui.screens.keys import KeysScreen
+    from tui.widgets.profiles import ProfileDetail, ProfileTable
+
+    app = IhubApp(
+        make_services({"alpha": "FAKE-secret-alpha-1", "beta": "FAKE-secret-beta-22"}), profile="alpha"
+    )
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await settle(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, KeysScreen)
+        table = screen.query_one(ProfileTable)
+        detail = screen.query_one(ProfileDetail)
+        assert type(table).__module__ == type(detail).__module__ == "tui.widgets.profiles"
+        table.focus()
+        table.move_cursor(row=table.get_row_index("beta"))
+        await settle(app, pilot)
+        assert recorder.of(ProfileTable.Highlighted)[-1].name == "beta"
+        shown = str(detail.query_one("#profile-detail", Static).render())
+        assert shown.startswith("Name         beta"), shown
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert {m.name for m in recorder.of(ProfileTable.Chosen)} == {"beta"}
+        assert app.active_profile is not None and app.active_profile.name == "beta"

@@ -11,9 +11,11 @@ import asyncio
 import csv
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from textual_hires_canvas import Canvas
 
 from tui.api.models import Aspect
 from tui.api.ts.frame import AggregateFrame, RawFrame, series_stats
@@ -102,6 +104,22 @@ async def test_a_chart_request_from_assets_opens_the_aspect_with_one_panel_per_u
         assert "UTC" in str(screen.query_one("#ts-range").render())
 
 
+async def test_a_chart_request_for_a_whole_aspect_charts_its_numeric_variables(
+    demo_app: IhubApp, settle
+) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        screen = await open_chart(demo_app, pilot, settle, request())  # `c` on the aspect's row in Assets
+        # Vibration also has zone (STRING) and alarm (BOOLEAN): left to the picker and the table view.
+        assert [s.variable for s in screen.series] == [
+            "velocityRms",
+            "accelerationPeak",
+            "bearingTemperature",
+        ]
+        assert list(drawn(screen)) == ["mm/s", "g", "C"]
+        assert screen.message_text == ""
+
+
 async def test_a_later_chart_request_reads_a_relative_preset_up_to_now(demo_services, clock, settle) -> None:
     app = IhubApp(demo_services, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
@@ -120,6 +138,20 @@ async def test_a_later_chart_request_reads_a_relative_preset_up_to_now(demo_serv
         clock.advance(3600)
         screen = await open_chart(app, pilot, settle, request("velocityRms", asset=PUMP_B))
         assert screen.range == zoomed
+
+
+async def test_the_unfocused_search_box_says_which_key_reaches_it(demo_app: IhubApp, settle) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        await pilot.press("3")
+        await settle(demo_app, pilot)
+        screen = demo_app.screen
+        assert isinstance(screen, TimeSeriesScreen)
+        box = screen.picker.box
+        assert screen.picker.display and not box.has_focus
+        assert box.placeholder.endswith("(press a)")
+        await pilot.press("a")
+        assert box.has_focus and not box.placeholder.endswith("(press a)")
 
 
 async def test_pick_asset_aspect_and_variables_with_type_to_filter_from_two_assets(
@@ -277,6 +309,22 @@ async def test_aggregates_draw_a_min_max_band_and_the_mean_gaps_stay_gaps(demo_a
         assert len(lines) == breaks + 1  # one line per stretch between gaps: nothing drawn across a gap
 
 
+async def test_tick_labels_of_a_large_value_that_changes_little_read_apart(demo_app: IhubApp, settle) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        # An energy counter near 17.9 MWh that grows by less than 0.1 % a day, and a power in kW below it.
+        screen = await open_chart(demo_app, pilot, settle, request("energy", "power", aspect="Energy"))
+        kwh, kw = screen.chart.plots
+        assert kwh.margin_left == kw.margin_left  # the time axes stay aligned
+        ticks = kwh._y_formatter.get_ticks(kwh._y_min, kwh._y_max)
+        labels = kwh._y_formatter.get_labels_for_ticks(ticks)
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+        assert all(label.endswith("M") for label in labels)
+        margin = "\n".join("".join(row) for row in kwh.query_one("#margin-left", Canvas)._buffer)
+        for label in labels:
+            assert label in margin  # drawn whole, not cut to the margin
+
+
 async def test_bad_and_uncertain_quality_is_marked(demo_app: IhubApp, settle) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await settle(demo_app, pilot)
@@ -361,6 +409,12 @@ async def test_statistics_per_series(demo_app: IhubApp, settle) -> None:
         assert stats.good_share is not None and row[7] == f"{stats.good_share:.1%}"
         assert float(row[2]) == pytest.approx(stats.min, rel=1e-3)
         assert float(row[3]) == pytest.approx(stats.max, rel=1e-3)
+        # Against the values read: min, max, mean and the last value of the hour.
+        assert isinstance(frame, RawFrame)
+        values = frame.columns["velocityRms"].values
+        assert [float(x) for x in row[2:6]] == pytest.approx(
+            [values.min(), values.max(), values.mean(), values[-1]], rel=1e-3
+        )
         # No quality codes on bearingTemperature: no share of good quality.
         assert [str(c) for c in table.get_row_at(1)][7] == "–"
 
@@ -429,8 +483,15 @@ async def _export(app: IhubApp, pilot, settle, screen: TimeSeriesScreen, path, *
     assert isinstance(dialog, ExportDialog)
     box = dialog.query_one("#export-path")
     box.value = str(path)  # type: ignore[attr-defined]
+
+    def drawn(choice: str) -> str:  # the choice as drawn, without colour (NO_COLOR, TERM=dumb)
+        return str(dialog.query_one(f"#export-{choice}").render())
+
+    assert drawn("shown").startswith("▐●▌") and drawn("full").startswith("▐○▌")
     if full:
         dialog.query_one("#export-full").value = True  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert drawn("shown").startswith("▐○▌") and drawn("full").startswith("▐●▌")
     await pilot.press("enter")
     await settle(app, pilot)
     assert app.screen is screen
@@ -516,6 +577,7 @@ async def test_range_dialog_refuses_bad_ranges_and_intervals_in_place(demo_app: 
     async with demo_app.run_test(size=SIZE) as pilot:
         await settle(demo_app, pilot)
         screen = await open_chart(demo_app, pilot, settle, request("velocityRms"))
+        screen.zone = ZoneInfo("Europe/Berlin")  # the local zone (UTC+02:00 in June)
         before = screen.range
         dialog = await _range_dialog(demo_app, pilot, "now", "-1h")
         error = str(dialog.query_one("#range-error").render())
@@ -535,7 +597,8 @@ async def test_range_dialog_refuses_bad_ranges_and_intervals_in_place(demo_app: 
             await pilot.pause()
             assert demo_app.screen is dialog
             assert words in str(dialog.query_one("#range-error").render())
-        # A good custom range in local time closes the dialog and is read (a pasted BOM is dropped).
+        # A good custom range in local time closes the dialog and is read; the zone is shown, UTC is sent
+        # (a pasted BOM is dropped).
         dialog.query_one("#range-source").value = "raw"  # type: ignore[attr-defined]
         dialog.query_one("#range-from").value = "\ufeff2025-06-16 06:00"  # type: ignore[attr-defined]
         dialog.query_one("#range-to").value = "2025-06-16 06:30"  # type: ignore[attr-defined]
@@ -544,8 +607,13 @@ async def test_range_dialog_refuses_bad_ranges_and_intervals_in_place(demo_app: 
         await reread(demo_app, pilot, settle)
         assert demo_app.screen is screen and screen.range != before
         assert screen.range == TimeRange.of(
-            datetime(2025, 6, 16, 6, tzinfo=screen.zone), datetime(2025, 6, 16, 6, 30, tzinfo=screen.zone)
+            datetime(2025, 6, 16, 4, tzinfo=UTC), datetime(2025, 6, 16, 4, 30, tzinfo=UTC)
         )
+        assert "Europe/Berlin (UTC+02:00)" in str(screen.query_one("#ts-range").render())
+        frame = next(iter(screen.results.values())).frame
+        assert isinstance(frame, RawFrame) and len(frame) == 1800  # (04:00, 04:30] UTC at 1 Hz
+        assert int(frame.times[0]) == screen.range.start_ms + 1000
+        assert int(frame.times[-1]) == screen.range.end_ms
         assert screen.preset_key is None and screen.force == "raw"
         assert next(iter(screen.results.values())).plan.forced
 

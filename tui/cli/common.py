@@ -82,9 +82,9 @@ def exit_code_for(error: BaseException) -> int:
     from tui.api.errors import ApiError, ForbiddenError, NotFoundError
     from tui.config.inputs import InputError
     from tui.config.secrets import NoSecureStoreError, SecretValueError
-    from tui.errors import SecretNotStored
+    from tui.errors import ProfileNotFound, SecretNotStored
 
-    if isinstance(error, NotFoundError):
+    if isinstance(error, NotFoundError | ProfileNotFound):
         return EXIT_NOT_FOUND
     if isinstance(error, ForbiddenError):
         return EXIT_REFUSED

@@ -39,6 +39,7 @@ from tui.config.inputs import InputError, clean_secret, clean_value
 from tui.config.profiles import (
     ENV_CLIENT_SECRET,
     ENV_PROFILE,
+    SAVED_FIELDS,
     STYLES,
     BindingKeys,
     Profile,
@@ -324,23 +325,7 @@ class _Runner:
 
     @staticmethod
     def _row_keys() -> tuple[str, ...]:
-        return (
-            "name",
-            "gateway",
-            "token_url",
-            "client_id",
-            "style",
-            "tenant",
-            "app_name",
-            "app_version",
-            "read_only",
-            "production",
-            "ca_bundle",
-            "default",
-            "active",
-            "secret",
-            "env_fields",
-        )
+        return ("name", *SAVED_FIELDS, "default", "active", "secret", "env_fields")
 
     def _row(self, profile: Profile, active: str | None) -> dict[str, Any]:
         where: StoreKind | None
@@ -587,23 +572,18 @@ class _Runner:
     # -- test ---------------------------------------------------------------------------------------
     def test(self, args: argparse.Namespace) -> int:
         from tui.api.diagnose import diagnose
+        from tui.errors import ServiceError
 
-        environ = self.services.environ
-        cli_name = args.name or getattr(args, "profile", None)
-        name = select_profile_name(self.profiles, environ, cli_name)
-        env_only = apply_env_overrides(None, environ)
-        if name is None and env_only is not None:
-            name = env_only.name
+        # The profile as every command resolves it (Services: --profile, IHUB_*, the default, env-only).
+        name = self.services.initial_profile_name(args.name or getattr(args, "profile", None))
         if name is None:
             raise KeysCommandError(
                 "no profile selected: name one, or set a default with 'ihub keys use NAME'"
             )
-        if name in self.profiles:
-            profile = apply_env_overrides(self.profiles.get(name), environ) or self.profiles.get(name)
-        elif env_only is not None and env_only.name == name:
-            profile = env_only
-        else:
-            raise KeysCommandError(f"no profile named {name!r}", EXIT_NOT_FOUND)
+        try:
+            profile = self.services.resolve_profile(name)
+        except ServiceError:
+            raise KeysCommandError(f"no profile named {name!r}", EXIT_NOT_FOUND) from None
 
         secret = self._secret_for(profile)
         transport = self.services.transport()

@@ -61,7 +61,7 @@ _HOST_RE = re.compile(
 )
 
 # The fields saved to the TOML file, in order. ``name`` is the table key, ``env_fields`` never saved.
-_SAVED_FIELDS: tuple[str, ...] = (
+SAVED_FIELDS: tuple[str, ...] = (
     "gateway",
     "token_url",
     "client_id",
@@ -599,7 +599,7 @@ def normalise_profile(profile: Profile) -> Profile:
 # --------------------------------------------------------------------------------------------------
 def _profile_to_table(profile: Profile) -> dict[str, Any]:
     table: dict[str, Any] = {}
-    for name in _SAVED_FIELDS:
+    for name in SAVED_FIELDS:
         value = getattr(profile, name)
         if value is None or (name == "production" and not value):  # written only when set
             continue
@@ -611,7 +611,7 @@ def _profile_from_table(name: str, table: Any, path: Path) -> Profile:
     if not isinstance(table, dict):
         raise ProfileError(f"profile {name!r} in {path} is not a table")
     kwargs: dict[str, Any] = {}
-    for key in _SAVED_FIELDS:
+    for key in SAVED_FIELDS:
         if key in table:
             kwargs[key] = table[key]
     for key in ("gateway", "token_url", "client_id"):
@@ -709,7 +709,7 @@ class ProfileStore:
         keep their saved value: environment overrides are never written to the file."""
         self._ensure()
         old = self._profiles[old_name]
-        kept = {name: getattr(old, name) for name in profile.env_fields if name in _SAVED_FIELDS}
+        kept = {name: getattr(old, name) for name in profile.env_fields if name in SAVED_FIELDS}
         clean = normalise_profile(profile.replace(**kept)).replace(env_fields=frozenset())
         if clean.name != old_name and clean.name in self._profiles:
             raise ProfileError(f"a profile named {clean.name!r} already exists")

@@ -22,11 +22,11 @@ from tui.app import IhubApp
 from tui.areas import AREAS
 from tui.services import Services
 from tui.sim.app import create_app
-from tui.sim.config import SimConfig
+from tui.sim.config import DEMO_INSTANT, SimConfig
 from tui.sim.transport import sim_transport
 
 # 2025-06-16 08:00:00 UTC: a fixed instant so the token countdown and the data are reproducible.
-FROZEN_TIME = 1_750_060_800.0
+FROZEN_TIME = DEMO_INSTANT
 SIZE = (120, 36)
 # The masker's key for the pictures: the same masks on every run (a live session draws a random key).
 PRESENTATION_KEY = b"ihub-screenshots"

@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
@@ -36,6 +37,16 @@ class RangeChoice:
 
 def force_text(force: Force) -> str:
     return force.spec if isinstance(force, Interval) else str(force)
+
+
+class Choice(RadioButton):
+    """A radio button whose state shows without colour too: ● chosen, ○ not (Textual draws both as ● and
+    tells them apart by colour alone, the same under NO_COLOR or TERM=dumb)."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "●" if self.value else "○"
+        return super()._button
 
 
 class RangeDialog(ModalScreen[RangeChoice | None]):
@@ -164,8 +175,8 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
             yield Label("File (.csv or .json)")
             yield Input(str(self.default_path), id="export-path")
             with RadioSet(id="export-scope"):
-                yield RadioButton(f"What is shown ({self.shown})", value=True, id="export-shown")
-                yield RadioButton("Full resolution: every raw record of the range", id="export-full")
+                yield Choice(f"What is shown ({self.shown})", value=True, id="export-shown")
+                yield Choice("Full resolution: every raw record of the range", id="export-full")
             if self.groups > 1:
                 yield Static(
                     f"{self.groups} assets or aspects are charted: one file each, named after them.",

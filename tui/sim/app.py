@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tui.sim.config import SimConfig
 from tui.sim.errors import SimHTTPError, handle_sim_error, render, shape_for_path
 from tui.sim.faults import DateHeaderMiddleware, FaultMiddleware
-from tui.sim.routes import aggregates, assets, auth, mqtt, timeseries
+from tui.sim.routes import aggregates, assets, auth, events, files, mqtt, timeseries
 from tui.sim.security import SigningKey
 from tui.sim.tenant import build_tenant
 
@@ -87,7 +87,7 @@ def create_app(config: SimConfig | None = None) -> Starlette:
     config = config or SimConfig()
     tenant = build_tenant(config)
     all_routes: list[Any] = []
-    for module in (auth, assets, timeseries, aggregates, mqtt):
+    for module in (auth, assets, timeseries, aggregates, mqtt, events, files):
         all_routes.extend(module.routes())
     app = SimApp(
         routes=all_routes,

@@ -7,12 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Scopes the simulator hands out. Asset Management scope names are UNCONFIRMED in the reference
-# (section 1.4); these are the simulator's pick. IoT Time Series scopes are documented.
+# (section 1.4); these are the simulator's pick. IoT Time Series scopes are documented. The Event
+# Management and IoT File scopes (for the read-only listings `mc asset-info` needs) are the simulator's
+# pick too, modelled on the roles mdsp:core:em.eventviewer and mdsp:core:iot.filUser.
 READ_SCOPES: tuple[str, ...] = (
     "mdsp:core:assetmanagement.read",
     "iot.tim.r",
     "mdsp:core:iottsaggregates.read",
     "mdsp:core:mindconnectmqtt.read",
+    "mdsp:core:em.read",
+    "iot.fil.r",
 )
 WRITE_SCOPES: tuple[str, ...] = (
     "mdsp:core:assetmanagement.write",
@@ -22,6 +26,9 @@ WRITE_SCOPES: tuple[str, ...] = (
 )
 
 DEMO_TENANT = "demo"
+# 2025-06-16 08:00:00 UTC: the demo's reference instant (epoch seconds). The demo data exists for any
+# time; screenshots freeze the clock here and `make mc-check` reads its time ranges around it.
+DEMO_INSTANT = 1_750_060_800.0
 # Obviously fake demo credentials: they open only the embedded simulator.
 DEMO_CLIENT_ID = "demo-ihub-1.0.0-sim"
 DEMO_CLIENT_SECRET = "FAKE-demo-secret-not-real"

@@ -121,6 +121,9 @@ class TenantState:
     # MQTT agents by client id (``tui.sim.agents.MqttAgent``): created on a client id's first accepted
     # connection to the simulator's broker; each holds its agent asset and its data-point mapping table.
     mqtt_agents: dict[str, Any] = field(default_factory=dict)
+    # The tenant's asset model lock (``PUT /model/lock``): while set, existing aspect and asset types
+    # cannot be changed or deleted; new ones can still be created.
+    model_locked: bool = False
     # Counters for tests: how many token requests, API requests and injected faults.
     counters: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)

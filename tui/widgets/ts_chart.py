@@ -62,7 +62,8 @@ UNCERTAIN_MARK = "▴"
 BAD_MARK = "✕"
 STATE_LABEL = "state"  # the panel of boolean series
 WINDOW_DEBOUNCE_S = 0.35
-MARGIN_LEFT = 8  # columns for the y tick labels
+MARGIN_LEFT = 8  # columns for the y tick labels (more when a label needs them, up to MAX_MARGIN_LEFT)
+MAX_MARGIN_LEFT = 14
 
 
 def dim(color: str, amount: float = 0.45, background: str = "#1e1e1e") -> str:
@@ -318,6 +319,22 @@ def y_limits(panel: Panel) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def label_margin(panels: Sequence[Panel]) -> int:
+    """Columns left of the panels for their y tick labels: ``MARGIN_LEFT``, or more when a label is
+    longer (a large value that changes little, ``17.8754M``), up to ``MAX_MARGIN_LEFT``. The labels are
+    taken for every tick count a panel's height may give, so a resize does not cut them."""
+    widest = MARGIN_LEFT - 1
+    for panel in panels:
+        if panel.state:
+            continue
+        ylo, yhi = y_limits(panel)
+        for count in (3, 5, 8, 12):
+            axis = ValueAxis(count)
+            labels = axis.get_labels_for_ticks(axis.get_ticks(ylo, yhi))
+            widest = max([widest, *map(len, labels)])
+    return min(widest + 1, MAX_MARGIN_LEFT)
+
+
 class TimeSeriesChart(Vertical, can_focus=True):
     """Stacked panels sharing one time window (see the module doc); focusable so the screen's keys reach
     it, and it posts ``WindowChanged`` after a mouse zoom or pan."""
@@ -401,7 +418,10 @@ class TimeSeriesChart(Vertical, can_focus=True):
             if not plot.is_mounted:
                 await plot._mounted_event.wait()
         width = columns or (plots[0].columns if plots and plots[0].size.width else self.columns)
+        margin = label_margin(panels)
         for index, (plot, panel) in enumerate(zip(plots, panels, strict=True)):
+            if plot.margin_left != margin:
+                plot.margin_left = margin  # every panel the same: the time axes stay aligned
             self._draw_panel(plot, panel, width, last=index == len(panels) - 1)
         self.drawn_columns = width
         self.draws += 1

@@ -58,6 +58,24 @@ class FilterInput(Input):
         Binding("escape", "back", "Back", show=False, id="ts.picker.back"),
     ]
 
+    # What the box is for (the stage's placeholder); unfocused it also says how to get there, since the
+    # area opens with the chart focused and typed letters are the chart's keys.
+    prompt = PLACEHOLDERS[Stage.ASSET]
+
+    def show_prompt(self, prompt: str, *, focused: bool | None = None) -> None:
+        self.prompt = prompt
+        focused = self.has_focus if focused is None else focused
+        self.placeholder = prompt if focused else f"{prompt} (press a)"
+
+    def on_mount(self) -> None:
+        self.show_prompt(self.prompt)
+
+    def on_focus(self) -> None:
+        self.show_prompt(self.prompt, focused=True)
+
+    def on_blur(self) -> None:
+        self.show_prompt(self.prompt, focused=False)  # has_focus may still say True while blurring
+
     def action_move(self, step: int) -> None:
         picker = self.parent
         if isinstance(picker, SeriesPicker):
@@ -158,7 +176,7 @@ class SeriesPicker(Vertical):
     def _enter(self, stage: Stage) -> None:
         self.stage = stage
         box = self.box
-        box.placeholder = PLACEHOLDERS[stage]
+        box.show_prompt(PLACEHOLDERS[stage])
         with box.prevent(Input.Changed):
             box.value = ""
         self.query_one("#picker-hint", Static).update(HINTS[stage])

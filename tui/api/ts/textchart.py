@@ -120,11 +120,25 @@ def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
     return ticks
 
 
+_LARGE = ((1e12, "T"), (1e9, "G"), (1e6, "M"))
+
+
 def format_value(value: float, step: float) -> str:
-    """A tick label with as many decimals as the step needs (``0.5``, ``120``, ``25k``)."""
-    if abs(value) >= 1e6 or (abs(value) >= 1e4 and step >= 1000):
-        return f"{value / 1000:g}k" if abs(value) < 1e6 else f"{value:.3g}"
-    decimals = max(0, -math.floor(math.log10(step)))
+    """A tick label with as many decimals as the step needs (``0.5``, ``120``, ``25k``, ``17.876M``).
+
+    Millions and more are written in M, G or T with the decimals the step needs, so the ticks of a large
+    value that changes little (an energy counter) still read apart (``17.8754M``, ``17.8756M``).
+    """
+    size = abs(value)
+    if size >= 1e15:
+        return f"{value:.3g}"
+    for scale, suffix in _LARGE:
+        if size >= scale:
+            decimals = max(0, -math.floor(math.log10(step / scale))) if step > 0 else 0
+            return f"{value / scale:.{min(decimals, 6)}f}{suffix}"
+    if size >= 1e4 and step >= 1000:
+        return f"{value / 1000:g}k"
+    decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
     return f"{value:.{min(decimals, 6)}f}"
 
 

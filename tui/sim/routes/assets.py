@@ -15,6 +15,11 @@ Visibility and sharing (reference 2.1, 2.4, 6; the SDK's ``SharingResource``):
   simulator has none) and is listed only when the filter names the ``deleted`` field (e.g.
   ``{"deleted": {"after": ...}}``), which is how the timestamp operators can be used on it.
 
+Model lock (reference 2.1 ``GET``/``PUT /model/lock``; the SDK: "restrictions on update/delete
+operations on assettypes and aspecttypes"): while it is enabled, changing or deleting an existing aspect
+or asset type is refused with 409 ``mdsp.core.assetmanagement.modelLocked`` (status and code are the
+simulator's pick); creating new types stays possible, as the Asset Manager docs say.
+
 Asset pages are built without copying the tenant's objects (hierarchy paths memoised per parent) and
 encoded with msgspec while the tenant lock is held (``tui.sim.encoding``).
 """
@@ -1063,10 +1068,7 @@ async def patch_aspect_type(request: Request) -> JSONResponse:
         if existing is None:
             raise _not_found("Aspect type", type_id)
         _check_if_match(request, existing.etag, "aspect type")
-        if existing.scope == "public" or not type_id.startswith(state.tenant + "."):
-            raise SimHTTPError(
-                403, f"Aspect type '{type_id}' belongs to another tenant and cannot be changed"
-            )
+        _check_own_type(state, existing, "changed")
         merged = _merge_patch(aspect_type_resource(existing, ""), body)
         aspect_type = _aspect_type_from_body(type_id, merged, existing)
         state.aspect_types[type_id] = aspect_type
@@ -1082,10 +1084,7 @@ async def delete_aspect_type(request: Request) -> Response:
         if existing is None:
             raise _not_found("Aspect type", type_id)
         _check_if_match(request, existing.etag, "aspect type")
-        if existing.scope == "public" or not type_id.startswith(state.tenant + "."):
-            raise SimHTTPError(
-                403, f"Aspect type '{type_id}' belongs to another tenant and cannot be deleted"
-            )
+        _check_own_type(state, existing, "deleted")
         users = sorted(
             t.id for t in state.asset_types.values() if any(a.aspectTypeId == type_id for a in t.aspects)
         )
@@ -1242,10 +1241,18 @@ def _asset_type_body(asset_type: AssetType) -> dict[str, Any]:
 
 
 def _check_own_type(state: TenantState, type_: AssetType | AspectType, verb: str) -> None:
-    """Only the tenant's own private types may change (403 for public, core or other tenants' types)."""
+    """Only the tenant's own private types may change (403 for public, core or other tenants' types),
+    and only while the asset model is unlocked (409)."""
+    kind = "Asset type" if isinstance(type_, AssetType) else "Aspect type"
     if type_.scope == "public" or not type_.id.startswith(state.tenant + "."):
-        kind = "Asset type" if isinstance(type_, AssetType) else "Aspect type"
         raise SimHTTPError(403, f"{kind} '{type_.id}' belongs to another tenant and cannot be {verb}")
+    if state.model_locked:
+        raise SimHTTPError(
+            409,
+            f"{kind} '{type_.id}' cannot be {verb}: the asset model is locked "
+            "(PUT /model/lock?enabled=false unlocks it)",
+            code="mdsp.core.assetmanagement.modelLocked",
+        )
 
 
 async def put_asset_type(request: Request) -> JSONResponse:
@@ -1312,6 +1319,28 @@ async def delete_asset_type(request: Request) -> Response:
     return Response(status_code=204)
 
 
+# ---------------------------------------------------------------- model lock
+
+
+async def get_model_lock(request: Request) -> JSONResponse:
+    require_token(request, AM_READ)
+    state = _state(request)
+    with state.lock:
+        return JSONResponse({"enabled": state.model_locked})
+
+
+async def put_model_lock(request: Request) -> JSONResponse:
+    """``PUT /model/lock?enabled=true|false``: set the lock; answers the new state (``AssetModelLock``)."""
+    require_token(request, AM_WRITE)
+    value = (query_value(request, "enabled") or "").lower()
+    if value not in ("true", "false"):
+        raise _bad("Parameter 'enabled' must be true or false")
+    state = _state(request)
+    with state.lock:
+        state.model_locked = value == "true"
+        return JSONResponse({"enabled": state.model_locked})
+
+
 def routes() -> list[Route]:
     p = PREFIX
     return [
@@ -1340,4 +1369,6 @@ def routes() -> list[Route]:
         Route(f"{p}/assettypes/{{id}}", put_asset_type, methods=["PUT"]),
         Route(f"{p}/assettypes/{{id}}", patch_asset_type, methods=["PATCH"]),
         Route(f"{p}/assettypes/{{id}}", delete_asset_type, methods=["DELETE"]),
+        Route(f"{p}/model/lock", get_model_lock, methods=["GET"]),
+        Route(f"{p}/model/lock", put_model_lock, methods=["PUT"]),
     ]
