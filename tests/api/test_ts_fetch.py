@@ -87,8 +87,10 @@ def _series_server(
     to_inclusive: bool = True,
     delay: float = 0.0,
     page_limit: int = 2000,
+    self_link: bool = False,
 ):
-    """A mock IoT TS endpoint over ``times`` (epoch ms) with a choice of bound semantics."""
+    """A mock IoT TS endpoint over ``times`` (epoch ms) with a choice of bound semantics; ``self_link``: every
+    answer also links to itself, in the same ``Link`` header as the next link."""
     state = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
 
     async def handler(request: httpx.Request) -> httpx.Response:
@@ -107,10 +109,11 @@ def _series_server(
                 if (t >= lo if from_inclusive else t > lo) and (t <= hi if to_inclusive else t < hi)
             ]
             page = chosen[:limit]
-            headers = {}
+            links = [f'<{request.url}>; rel="self"'] if self_link else []
             if len(chosen) > limit:
                 nxt = request.url.copy_merge_params({"from": format_ms(times[page[-1]])})
-                headers["Link"] = f'<{nxt}>; rel="next"'
+                links.append(f'<{nxt}>; rel="next"')
+            headers = {"Link": ", ".join(links)} if links else {}
             body = [{"_time": format_ms(times[i]), "v": i} for i in page]
             return httpx.Response(200, json=body, headers=headers)
         finally:
@@ -165,6 +168,24 @@ async def test_subranges_longer_than_a_page_follow_the_paging_rule(
     got = await collect(reader, query, force="raw")
     assert [r["v"] for r in got] == list(range(len(times)))
     assert state["requests"] >= len(times) // page_limit
+
+
+async def test_only_a_next_link_means_more_pages(mock_api) -> None:
+    """Issue 7 section 4: any Link header (a rel="self" on every page) was read as "there is more"."""
+    start = 1_709_000_000_000
+    times = [start + 1000 * i for i in range(1, 6_001)]
+    query = SeriesQuery("a" * 32, "A", (), TimeRange.from_ms(start, times[-1]))
+    counts = []
+    for page_limit in (2000, 300):  # sub-ranges that fit a page; pages shorter than the sub-ranges
+        for self_link in (False, True):
+            handler, state = _series_server(times, page_limit=page_limit, self_link=self_link)
+            api, _ = mock_api(handler)
+            got = await collect(
+                TimeSeriesReader(api, concurrency=1, subrange_target=1000), query, force="raw"
+            )
+            assert [r["v"] for r in got] == list(range(len(times))), (page_limit, self_link)
+            counts.append(state["requests"])
+    assert counts[0] == counts[1] and counts[2] == counts[3]
 
 
 async def test_subranges_run_concurrently_within_the_limit(mock_api) -> None:

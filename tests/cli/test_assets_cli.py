@@ -213,6 +213,17 @@ def test_show_json_keeps_api_names_typed_values_and_each_section(cli: Cli) -> No
     assert year["value"] == 2021  # "2021" converted by dataType INT
 
 
+def test_the_24_h_trend_ends_at_the_services_hour_on_a_fast_clock(sim) -> None:
+    """Issue 7 section 1: a local clock 2 h fast put the trend's last hours in the service's future."""
+    cli = Cli(sim)
+    cli.services.clock = Clock(FROZEN_TIME + 7200)
+    assert cli("show", PUMP, "-o", "json") == EXIT_OK
+    aspects = {a["name"]: a for a in cli.json()["aspects"]}
+    velocity = next(v for v in aspects["Vibration"]["variables"] if v["name"] == "velocityRms")
+    trend = velocity["trend24h"]
+    assert len(trend) == 24 and trend[-1] is not None and trend[-2] is not None
+
+
 def test_show_csv_parses_back(cli: Cli) -> None:
     assert cli("show", PUMP, "-o", "csv") == EXIT_OK
     rows = cli.csv()

@@ -231,3 +231,49 @@ def test_an_unknown_profile_is_not_found_in_every_group(argv: list[str], capsys)
     assert main(["--profile", "ghost", *argv]) == EXIT_NOT_FOUND
     err = capsys.readouterr().err
     assert "no profile named 'ghost'" in err and "Traceback" not in err
+
+
+# -- issue 7 section 5: every text argument through the cleaning rule ---------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["assets", "show", "e793c0198c59\u200b"],
+            "ihub: the asset id contains an invisible character, U+200B, at position 13",
+        ),
+        (
+            ["assets", "ls", "--name", "Pump\u00a01"],
+            "ihub: the name contains an invisible character, U+00A0, at position 5",
+        ),
+        (
+            ["ts", "latest", "a1", "Vibration", "--var", "rms", "--var", "\u2060peak"],
+            "ihub: the var contains an invisible character, U+2060, at position 1",
+        ),
+        (["keys", "use", "plant\x07"], "ihub: the name contains a control character, U+0007, at position 6"),
+        (
+            ["--profile", "pl\u200dant", "assets", "ls"],
+            "ihub: the profile contains an invisible character, U+200D, at position 3",
+        ),
+    ],
+)
+def test_an_invisible_character_in_an_argument_is_named_before_anything_runs(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.services import Services
+
+    monkeypatch.setattr(Services, "default", lambda: pytest.fail("nothing may run"))
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_a_bom_and_spaces_around_arguments_are_dropped() -> None:
+    from tui.cli.common import clean_arguments
+
+    argv = ["ts", "latest", "\ufeff a1 ", "Vibration\n", "--var", " rms", "--var", "flow\t"]
+    args = build_parser(argv).parse_args(argv)
+    clean_arguments(args)
+    assert (args.asset_id, args.aspect, args.var) == ("a1", "Vibration", ["rms", "flow"])
+    argv = ["assets", "create", "--parent", "p", "--type", "t", "--name", "Pump 7", "--description", "a\tb"]
+    args = build_parser(argv).parse_args(argv)
+    clean_arguments(args)
+    assert args.name == "Pump 7" and args.description == "a\tb"  # spaces and tabs are ordinary in text

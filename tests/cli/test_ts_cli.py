@@ -79,6 +79,20 @@ def test_get_raw_csv_has_the_header_and_one_iso_utc_row_per_timestamp(services: 
     assert all(row[3] in "ABCD" for row in rows[1:])
 
 
+@pytest.mark.parametrize("offset", [1800, -1800])
+def test_relative_ranges_end_at_the_services_now_on_a_skewed_clock(sim, offset: float) -> None:
+    """Issue 7 section 1: "-10min" on a local clock 30 min fast asked for the service's future (nothing);
+    30 min slow, for data half an hour old."""
+    skewed = Services.for_demo(
+        transport_factory=lambda: sim_transport(sim), clock=lambda: FROZEN_TIME + offset
+    )
+    r = ihub(skewed, "ts", "get", PUMP, ASPECT, "--var", "velocityRms", "--from", "-10min", "-o", "csv")
+    assert r.code == EXIT_OK, r.err
+    rows = r.csv()
+    assert len(rows) == 1 + 600
+    assert rows[1][0] == "2025-06-16T07:50:01.000Z" and rows[-1][0] == "2025-06-16T08:00:00.000Z"
+
+
 def test_get_across_many_pages_streams_every_record_once(services: Services) -> None:
     # 3 hours of 1 Hz: 10 800 records, more than five pages of 2000, read as concurrent sub-ranges.
     r = ihub(

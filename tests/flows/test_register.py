@@ -9,6 +9,7 @@ import datetime as dt
 import shlex
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -31,6 +32,7 @@ from tui.flows.certificates import (
 )
 from tui.pki import CaKeyStore, Rule, Status, create_ca, make_verification_certificate
 from tui.pki.inspection import fingerprint_sha256
+from tui.sim.config import SimConfig
 
 
 def _sim_cas(sim: Sim) -> list[dict]:
@@ -358,3 +360,41 @@ async def test_bad_names_and_unknown_ids(sim, key_store: CaKeyStore) -> None:
     bad_type = await register_new_ca(s.api, "x", key_store=key_store, key_type="dsa1024")
     assert bad_type.outcome is Outcome.REFUSED and "unknown key type" in bad_type.message
     assert PASSPHRASE not in repr(result)
+
+
+# -- issue 7 section 1: certificate validity is the service's, judged on its clock ------------------------
+# This computer's clock is the real one; the simulator's is set off it, as a skewed local clock would be.
+
+
+async def test_a_ca_made_by_the_services_clock_registers_from_a_slow_one(sim, key_store: CaKeyStore) -> None:
+    """A local clock 30 min slow called a CA that started five minutes ago "not valid yet" and refused it."""
+    s: Sim = sim(SimConfig(clock=lambda: time.time() + 1800))
+    service_now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1800)
+    material = create_ca("Made elsewhere", "ec256", 365, now=service_now)  # starts 5 min before that
+    result = await register_ca(s.api, material.certificate, key=material.private_key, key_store=key_store)
+    assert result.outcome is Outcome.VERIFIED, result.message
+    assert s.api.tokens.clock_skew is not None and abs(s.api.tokens.clock_skew - 1800) < 60
+
+
+async def test_certificates_made_on_a_fast_clock_start_in_the_services_past(
+    sim, key_store: CaKeyStore, monkeypatch
+) -> None:
+    """A local clock 30 min fast made the new CA and its verification certificate start 25 min in the
+    service's future."""
+    import tui.flows.certificates as flows
+
+    s: Sim = sim(SimConfig(clock=lambda: time.time() - 1800))
+    made: list[dt.datetime] = []
+    original = flows.make_verification_certificate
+
+    def spy(*args, **kwargs):
+        certificate = original(*args, **kwargs)
+        made.append(certificate.not_valid_before_utc)
+        return certificate
+
+    monkeypatch.setattr(flows, "make_verification_certificate", spy)
+    result = await register_new_ca(s.api, "Plant CA", key_store=key_store, key_type="ec256")
+    assert result.outcome is Outcome.VERIFIED, result.message
+    service_now = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1800)
+    assert result.certificate.not_valid_before_utc <= service_now - dt.timedelta(minutes=4)
+    assert made and made[0] <= service_now - dt.timedelta(minutes=4)

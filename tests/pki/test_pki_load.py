@@ -61,6 +61,12 @@ def test_certificate_in_every_wrapping(ec_ca) -> None:
         "bom and indent": "\ufeff" + "\n".join("    " + line for line in text.splitlines()),
         "zero-width space in body": text.replace(body[10:20], body[10:15] + "\u200b" + body[15:20]),
         "no-break spaces": text.replace("\n", "\u00a0\n", 3),
+        # issue 7 section 5: every other invisible passenger of a paste (marks, isolates, selectors)
+        "other invisible characters in body": text.replace(
+            body[10:20],
+            body[10:12] + "\u200e" + body[12:14] + "\u2066\u2069" + body[14:16] + "\ufe0f" + body[16:20],
+        ),
+        "odd spaces and separators": text.replace("\n", "\u3000\u2028", 2),
         "one long line": f"-----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE-----",
         "base64 only": "\n".join(body[i : i + 64] for i in range(0, len(body), 64)),
         "x509 label": text.replace("BEGIN CERTIFICATE", "BEGIN X509 CERTIFICATE").replace(
@@ -199,7 +205,16 @@ def test_clear_errors(ec_ca, ec_key) -> None:
     assert "no END line" in _errors_for(text[: len(text) // 2])
     assert "ends as" in _errors_for(text.replace("END CERTIFICATE", "END PRIVATE KEY"))
     assert "without its BEGIN" in _errors_for(text[40:])
-    assert "not valid base64" in _errors_for(text.replace(text.splitlines()[2][:8], "!!!!????"))
+    assert "contains '!' (U+0021 EXCLAMATION MARK), which is not base64" in _errors_for(
+        text.replace(text.splitlines()[2][:8], "!!!!????")
+    )
+    line = text.splitlines()[2]
+    assert "contains 'é' (U+00E9 LATIN SMALL LETTER E WITH ACUTE), which is not base64" in _errors_for(
+        text.replace(line, line[:5] + "é" + line[5:])
+    )
+    assert "contains a control character (U+0000), which is not base64" in _errors_for(
+        text.replace(line, line[:5] + "\x00" + line[5:])
+    )
     assert "not a valid X.509 certificate" in _errors_for(text.replace(text.splitlines()[2], "QUJD" * 16))
     assert "DER data" in _errors_for(der(ec_ca.certificate)[:-20])
     message = _errors_for(key_pem)

@@ -71,6 +71,30 @@ def test_access_key_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "***" in repr(generated) and (generated.access_key or "") not in repr(generated)
 
 
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("script-key-0123456789\u200b", "an invisible character, U+200B, at position 22"),
+        ("script-key\u00a00123456789", "an invisible character, U+00A0, at position 11"),
+        ("script-key-01234\x0756789", "a control character, U+0007, at position 17"),
+        ("script key 0123456789", "a space at position 7"),
+    ],
+)
+def test_an_invisible_character_in_the_access_key_is_named(value: str, words: str) -> None:
+    """Issue 7 section 5 for IHUB_PROXY_KEY: the message names the character, never the key."""
+    with pytest.raises(ProxyConfigError) as info:
+        ProxyConfig(gateway="http://127.0.0.1:1").resolved({ENV_PROXY_KEY: value})
+    assert str(info.value).startswith(f"the access key from {ENV_PROXY_KEY} contains {words}: it may only")
+    assert "0123456789" not in str(info.value)
+
+
+def test_a_bom_and_spaces_around_the_access_key_are_dropped() -> None:
+    config = ProxyConfig(gateway="http://127.0.0.1:1").resolved(
+        {ENV_PROXY_KEY: "\ufeffscript-key-0123456789\n"}
+    )
+    assert config.access_key == "script-key-0123456789"
+
+
 def test_env_key_is_used_and_not_printed(sim: SimServer, proxy_factory: Callable[..., ProxyServer]) -> None:
     key = "key-from-the-environment-42"
     server = proxy_factory(environ={ENV_PROXY_KEY: key})

@@ -191,3 +191,38 @@ def test_gateway_unreachable_or_slow_is_a_clean_502_or_504() -> None:
     assert response.status_code == 504
     assert response.headers["x-ihub-proxy-error"] == "gateway"
     assert "gateway not reachable" in response.text
+
+
+def test_a_silent_https_proxy_before_the_gateway_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7 section 3 in ihub proxy: the hop that failed is the corporate proxy, not the gateway."""
+    import socket
+
+    from tui.api.auth import Credentials, CredentialStyle
+    from tui.proxy import ProxyConfig, ProxyServer
+    from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimConfig
+    from tui.sim.server import SimServer
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (the kernel does) and never answers
+    port = silent.getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    try:
+        with SimServer(SimConfig()) as sim:  # the token over plain HTTP on loopback: not proxied
+            credentials = Credentials(
+                CredentialStyle.CLIENT_CREDENTIALS, sim.token_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+            )
+            config = ProxyConfig(
+                gateway="https://gateway.eu1.mindsphere.io", port=0, timeout=1, connect_timeout=1
+            )
+            with ProxyServer(config, credentials=credentials) as server:
+                response = httpx.get(f"{server.url}/api/x/v1/y", headers=key_headers(server), timeout=30)
+    finally:
+        silent.close()
+    assert response.status_code == 504 and response.headers["x-ihub-proxy-error"] == "gateway"
+    assert response.text.strip() == (
+        f"ihub proxy: gateway not reachable: the proxy 127.0.0.1:{port} accepted the connection but did not "
+        "answer the CONNECT to gateway.eu1.mindsphere.io:443 within 1 s"
+    )

@@ -14,6 +14,7 @@ from textual.worker import WorkerCancelled
 
 from tests.conftest import Clock
 from tui.app import IhubApp
+from tui.config.inputs import InputError
 from tui.config.paths import AppPaths
 from tui.config.profiles import Profile, ProfileStore
 from tui.context import ChartRequest
@@ -311,6 +312,24 @@ async def test_search_by_type_includes_subtypes_and_a_bad_filter_is_explained(si
         assert list(screen.results.assets) == [PUMP]
         await pilot.press("escape")
         assert screen.asset_tree.display and not screen.results.display
+
+
+async def test_a_search_pasted_with_an_invisible_character_says_which(sim) -> None:
+    """Issue 7 section 5: a name copied with a zero-width space matched nothing, silently."""
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_assets(app, pilot)
+        screen.action_search()
+        screen._search("Pump ER-1104\u200b")
+        await settled(app, pilot)
+        assert screen.results.border_title == (
+            "⚠ the search contains an invisible character, U+200B, at position 13"
+        )
+        screen._search("\ufeff Pump ER-1104 ")  # a leading BOM and surrounding spaces are dropped
+        await settled(app, pilot)
+        assert list(screen.results.assets) == [PUMP]
+        with pytest.raises(InputError, match=r"U\+00A0, at position 5"):
+            await screen.find_assets("Pump\u00a0ER")  # the palette's search, told as a hit
 
 
 async def test_jump_to_a_hit_eight_levels_deep_opens_its_whole_path() -> None:

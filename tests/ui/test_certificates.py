@@ -480,6 +480,52 @@ async def test_delete_a_ca_with_typed_confirmation_and_if_match(
         assert ca_id not in sim_cas(sim) and screen.ca_table.row_count == 0
 
 
+async def test_invisible_characters_in_certificate_forms_are_named(
+    demo_app: IhubApp, sim, settle, tmp_path: Path
+) -> None:
+    """Issue 7 section 5 in the certificate forms and the typed confirmation: a pasted name carrying a
+    zero-width space is refused by name, not registered under a name that merely looks right."""
+    async with demo_app.run_test(size=SIZE) as pilot:
+        screen = await open_certs(demo_app, pilot, settle)
+        await pilot.press("r")
+        form = await dialog(demo_app, pilot, RegisterCaDialog)
+        form.query_one("#ca-cn", Input).value = "Plant\u200b CA"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert demo_app.screen is form
+        assert form.error_text == "the common name contains an invisible character, U+200B, at position 6"
+        assert demo_app.focused is form.query_one("#ca-cn")
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("a")
+        form = await dialog(demo_app, pilot, AgentDialog)
+        form.query_one("#agent-name", Input).value = "\ufeffpress-4 "  # a BOM and a space: dropped
+        form.query_one("#agent-owner", Input).value = "ops\u00a0team"
+        form.query_one("#agent-folder", PathInput).value = str(tmp_path)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert form.error_text == "the owner contains an invisible character, U+00A0, at position 4"
+        form.query_one("#agent-owner", Input).value = "ops team"
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        assert (tmp_path / "press-4.pem").exists()
+        ca_id = await register_by_api(demo_app, "Old CA")
+        await reload(screen, demo_app, pilot, settle)
+        await select(screen, pilot, f"ca:{ca_id}")
+        await pilot.press("x")
+        confirm = await dialog(demo_app, pilot, ConfirmDialog)
+        confirm.query_one("#typed", Input).value = "Old\u200b CA"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert confirm.error_text == (
+            "The name you typed contains an invisible character, U+200B, at position 4: nothing was done."
+        )
+        confirm.query_one("#typed", Input).value = "\ufeffOld CA"
+        await pilot.press("enter")
+        await settle(demo_app, pilot)
+        assert ca_id not in sim_cas(sim)
+
+
 # -- agent and device certificates --------------------------------------------------------------------
 
 

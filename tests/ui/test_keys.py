@@ -603,11 +603,14 @@ async def burst(app: IhubApp, keys: list[str], gap: float) -> None:
     import asyncio
 
     for key in keys:
-        event = events.Key(key, {"tab": "\t", "enter": "\r"}.get(key, key if len(key) == 1 else None))
+        event = events.Key(
+            key, {"tab": "\t", "enter": "\r", "space": " "}.get(key, key if len(key) == 1 else None)
+        )
         event.set_sender(app)
         assert app._driver is not None
         app._driver.send_message(event)
-        await asyncio.sleep(gap)
+        if gap:  # gap 0: every key queued at once, as from one read of the terminal
+            await asyncio.sleep(gap)
 
 
 @pytest.mark.parametrize("text", list(LABELLED_PASTES.values()), ids=list(LABELLED_PASTES))
@@ -670,6 +673,34 @@ async def test_binding_keys_pasted_into_any_field_fill_the_form(make_app, settle
         assert value(form, "client_id") == DEMO_CLIENT_ID and value(form, "secret") == DEMO_CLIENT_SECRET
         assert value(form, "token_url") == TOKEN_URL and form.derived_token_url is None
         assert app.focused is form.query_one("#save")
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "expected"),
+    [
+        (f"Secret Key: {DEMO_CLIENT_SECRET}", "secret", DEMO_CLIENT_SECRET),
+        (f"Access Key\t{DEMO_CLIENT_ID}", "client_id", DEMO_CLIENT_ID),
+        (f"\ufeffclientSecret = {DEMO_CLIENT_SECRET}", "secret", DEMO_CLIENT_SECRET),
+        (f"Token URL:\t{TOKEN_URL}", "token_url", TOKEN_URL),
+    ],
+)
+async def test_one_labelled_line_pasted_into_any_field_fills_the_field_it_names(
+    make_app, settle, line: str, field: str, expected: str
+) -> None:
+    """Issue 14: a label pasted with its value was taken as part of the value ("the client id contains a
+    space"); the value goes to the field the label names, whichever field had the focus."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys(app, pilot, settle)
+        form = await open_form(app, pilot)
+        form.query_one("#client_id").focus()
+        await pilot.pause()
+        await paste(app, pilot, line)
+        assert value(form, field) == expected
+        assert app.focused is form.query_one(f"#{field}")
+        if field != "client_id":
+            assert value(form, "client_id") == ""
+        assert "✔ the pasted line filled" in hint(form, "binding")
 
 
 async def test_two_keys_pasted_after_the_gateway_are_derived_at_once(make_app, paths, settle) -> None:
@@ -893,6 +924,57 @@ async def test_a_burst_of_keys_lands_in_the_fields_it_was_typed_for(make_app, se
         assert value(form, "name") == "nmyq"
         assert value(form, "gateway") == "gw"
         assert value(form, "token_url") == "x"
+
+
+def as_keys(text: str) -> list[str]:
+    """``text`` as the keys a terminal without bracketed paste (or ``tmux send-keys``) sends."""
+    return [{"\t": "tab", "\n": "enter", " ": "space"}.get(ch, ch) for ch in text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # issue 14: the App Service keys with a tab after each label, then the e-mail's Token URL line
+        f"Access Key:\t{DEMO_CLIENT_ID}\nSecret Key:\t{DEMO_CLIENT_SECRET}\nToken URL:\t{TOKEN_URL}\n",
+        # the e-mail's order, labels without a colon
+        f"Token URL\t{TOKEN_URL}\nClient ID\t{DEMO_CLIENT_ID}\nClient Secret\t{DEMO_CLIENT_SECRET}\n",
+    ],
+    ids=["app-service-then-token-url", "e-mail-order"],
+)
+async def test_binding_keys_arriving_as_keys_stay_in_the_paste_area(make_app, settle, text: str) -> None:
+    """Typed, or pasted by a terminal without bracketed paste: the tab after a label is its separator, and
+    two keys are not read before the Token URL line that follows them."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys(app, pilot, settle)
+        form = await open_form(app, pilot)
+        assert app.focused is form.query_one("#binding-keys")
+        await burst(app, as_keys(text), 0.0)
+        await settle(app, pilot)
+        assert value(form, "token_url") == TOKEN_URL and form.derived_token_url is None
+        assert value(form, "client_id") == DEMO_CLIENT_ID and value(form, "secret") == DEMO_CLIENT_SECRET
+        assert value(form, "gateway") == DEMO_LOCAL_URL and value(form, "name") == "demo"
+        assert form.query_one("#binding-keys", TextArea).text == ""
+        assert app.focused is form.query_one("#save")
+
+
+async def test_two_typed_keys_are_read_when_typing_pauses(make_app, settle) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys(app, pilot, settle)
+        form = await open_form(app, pilot)
+        await burst(app, as_keys(f"Access Key:\t{DEMO_CLIENT_ID}\nSecret Key:\t{DEMO_CLIENT_SECRET}\n"), 0.0)
+        await pilot.pause(0.1)
+        assert value(form, "client_id") == ""  # a Token URL line may still follow
+        assert "waiting" in hint(form, "binding")
+        await wait_until(pilot, lambda: value(form, "client_id") == DEMO_CLIENT_ID, "the keys read")
+        assert value(form, "secret") == DEMO_CLIENT_SECRET
+        assert form.query_one("#binding-keys", TextArea).text == ""
+        assert app.focused is form.query_one("#gateway")  # the first field that needs the user
+        # Tab after a complete line (or in an empty area) still moves on.
+        form.query_one("#binding-keys").focus()
+        await pilot.press("tab")
+        assert app.focused is form.query_one("#name")
 
 
 async def test_enter_still_works_on_buttons_and_in_the_paste_area(make_app, settle) -> None:

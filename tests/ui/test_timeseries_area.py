@@ -546,6 +546,12 @@ async def test_export_into_a_missing_folder_is_refused_in_place(demo_app: IhubAp
         await pilot.press("enter")
         await pilot.pause()
         assert "name it .csv or .json" in str(dialog.query_one("#export-error").render())
+        dialog.query_one("#export-path").value = str(tmp_path / "x\u200b.csv")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "the file name contains an invisible character, U+200B" in str(
+            dialog.query_one("#export-error").render()
+        )
         await pilot.press("escape")
         assert demo_app.screen is screen and not list(tmp_path.iterdir())
 
@@ -580,6 +586,8 @@ async def test_range_dialog_refuses_bad_ranges_and_intervals_in_place(demo_app: 
             ("-20y", "now", "auto", "more than the 10 years"),
             ("yesterday at noon", "now", "auto", "cannot read 'yesterday at noon' as a time"),
             ("-1h", "now", "15min", "nearest: 14min or 16min"),
+            # issue 7 section 5: a time pasted with an invisible character is named, not echoed
+            ("2025-06-16 06:00\u200b", "now", "auto", "the start contains an invisible character, U+200B"),
         ]:
             dialog.query_one("#range-from").value = start  # type: ignore[attr-defined]
             dialog.query_one("#range-to").value = end  # type: ignore[attr-defined]
@@ -589,9 +597,10 @@ async def test_range_dialog_refuses_bad_ranges_and_intervals_in_place(demo_app: 
             await pilot.pause()
             assert demo_app.screen is dialog
             assert words in str(dialog.query_one("#range-error").render())
-        # A good custom range in local time closes the dialog and is read; the zone is shown, UTC is sent.
+        # A good custom range in local time closes the dialog and is read; the zone is shown, UTC is sent
+        # (a pasted BOM is dropped).
         dialog.query_one("#range-source").value = "raw"  # type: ignore[attr-defined]
-        dialog.query_one("#range-from").value = "2025-06-16 06:00"  # type: ignore[attr-defined]
+        dialog.query_one("#range-from").value = "\ufeff2025-06-16 06:00"  # type: ignore[attr-defined]
         dialog.query_one("#range-to").value = "2025-06-16 06:30"  # type: ignore[attr-defined]
         dialog.query_one("#range-from").focus()
         await pilot.press("enter")
@@ -771,6 +780,38 @@ async def test_asset_search_failure_and_escape_keep_the_app_up(demo_app: IhubApp
         await asyncio.sleep(0.1)
         await pilot.press("escape")
         assert demo_app.is_running
+
+
+async def test_an_asset_search_with_an_invisible_character_says_which(demo_app: IhubApp, settle) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        await pilot.press("3")
+        await settle(demo_app, pilot)
+        screen = demo_app.screen
+        assert isinstance(screen, TimeSeriesScreen)
+        screen._search("Pump\u200b")
+        await settle(demo_app, pilot)
+        shown = [str(o.prompt) for o in screen.picker.options._options]
+        assert shown == ["the search contains an invisible character, U+200B, at position 5"]
+
+
+async def test_ranges_end_at_the_services_now_on_a_fast_local_clock(sim, settle) -> None:
+    """Issue 7 section 1: a local clock 30 min fast asked for the service's future (half a chart empty)."""
+    from tui.services import Services
+    from tui.sim.transport import sim_transport
+
+    services = Services.for_demo(
+        transport_factory=lambda: sim_transport(sim), clock=lambda: FROZEN_TIME + 1800
+    )
+    app = IhubApp(services, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = await open_chart(app, pilot, settle, request("velocityRms"))
+        screen.apply_preset("1h")
+        await reread(app, pilot, settle)
+        assert abs(screen.range.end.timestamp() - FROZEN_TIME) < 60
+        frame = next(iter(screen.results.values())).frame
+        assert len(frame) >= 3500  # the whole hour of the 1 Hz aspect
 
 
 async def test_a_mouse_zoom_in_one_panel_moves_every_panel_and_reads_the_window(

@@ -158,6 +158,12 @@ class ApiClient:
         """The underlying httpx client (shared transport and TLS settings), e.g. for diagnostics."""
         return self._http
 
+    def server_time(self) -> float:
+        """The service's time as best known (epoch seconds): the local clock plus the skew measured on the
+        latest token (server time minus local time), or the local clock before any token. For times the
+        service judges (certificate validity); token freshness stays on the local clock."""
+        return self._clock() + (self.tokens.clock_skew or 0.0)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

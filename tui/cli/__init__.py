@@ -181,6 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     group = GROUP_BY_NAME.get(args.command or "")
     restore = _present(args, wrap_output=group is not None and group.name not in APP_GROUPS)
     try:
+        from tui.cli.common import clean_arguments, fail
+        from tui.config.inputs import InputError
+
+        try:
+            clean_arguments(args)
+        except InputError as exc:
+            return fail("ihub", exc)
         if group is None:
             from tui.cli.common import session_services
 

@@ -341,7 +341,7 @@ class _Runner:
         async def body(session: Session) -> int:
             api = session.api
             asset = await api.assets.get(self.args.asset_id, include_shared=self._shared)
-            report = await _gather_show(api, asset, self._shared, self.services.clock)
+            report = await _gather_show(api, asset, self._shared)
             if session.dry_run:
                 return EXIT_OK
             fmt = self.args.output
@@ -753,12 +753,12 @@ def _cut(text: str, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-async def _gather_show(api: ApiClient, asset: Asset, shared: bool | None, clock: Any) -> _ShowReport:
+async def _gather_show(api: ApiClient, asset: Asset, shared: bool | None) -> _ShowReport:
     """Read the sections of ``show`` at once; each failure is kept in words (``section_error``)."""
     from tui.flows.assets import now_utc, read_latest, read_trend, section_error
 
     report = _ShowReport(asset)
-    now = now_utc(clock)
+    now = now_utc(api.server_time)  # the service's now (a skewed local clock must not shift the 24 h)
 
     async def types() -> None:
         if not asset.type_id:

@@ -792,13 +792,14 @@ def _add_issue(parser: argparse.ArgumentParser) -> None:
 async def _issue(cli: Cli, args: argparse.Namespace) -> int:
     import asyncio
 
-    from tui.flows.certificates import connection_facts, issue_device_certificate, registered_ca
+    from tui.flows.certificates import connection_facts, issue_device_certificate, registered_ca, server_now
     from tui.pki.build import file_stem, issued_file_names
     from tui.pki.files import check_writable
 
     stem = file_stem(args.cn)
     certificate = _read_certificate(args.ca_cert, "the CA certificate")
     gateway = None
+    now = None  # offline: this computer's clock
     if args.offline:
         tenant = args.tenant or _offline_tenant(cli, args)
     else:
@@ -806,6 +807,7 @@ async def _issue(cli: Cli, args: argparse.Namespace) -> int:
             gateway = session.profile.gateway
             tenant = await cli.tenant(session, args.tenant)
             uploaded = await _tolerant(session, registered_ca(session.api, certificate))
+            now = server_now(session.api)  # the broker judges the validity on the service's clock
             if session.dry_run:
                 cli.note(f"dry run: would write {', '.join(issued_file_names(stem))} in {args.out}")
                 return EXIT_OK
@@ -836,6 +838,7 @@ async def _issue(cli: Cli, args: argparse.Namespace) -> int:
         days=args.days,
         key_type=args.key_type,
         gateway=gateway,
+        now=now,
     )
     facts = connection_facts(
         tenant,
@@ -843,6 +846,7 @@ async def _issue(cli: Cli, args: argparse.Namespace) -> int:
         gateway=gateway,
         certificate_file=result.files.chain,
         key_file=result.files.key,
+        now=now,
     )
     if args.output == "json":
         print_json(

@@ -118,6 +118,21 @@ def fail(prog: str, error: BaseException, err: TextIO | None = None) -> int:
 # --------------------------------------------------------------------------------------------------
 # The session: root options (--read-only, --present), read-only refusals, destructive confirmations
 # --------------------------------------------------------------------------------------------------
+def clean_arguments(args: argparse.Namespace) -> None:
+    """Every text argument through the cleaning rule for free text (``tui.config.inputs.clean_text``): a
+    leading byte-order mark and surrounding whitespace dropped, an invisible or control character refused
+    with its name and position (``InputError``, exit 2), so an id pasted with a zero-width space is not
+    looked up as another id. The cleaned values replace the parsed ones."""
+    from tui.config.inputs import clean_text
+
+    for dest, value in vars(args).items():
+        what = dest.replace("_", " ")
+        if isinstance(value, str):
+            setattr(args, dest, clean_text(value, what))
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            setattr(args, dest, [clean_text(item, what) for item in value])
+
+
 def session_services(args: argparse.Namespace, services: Services | None = None) -> Services:
     """``services`` (or the machine's, ``Services.default()``) with the root options applied: ``--read-only``
     makes the session read-only; ``--present`` masks identifiers in what the command prints (``main`` wraps

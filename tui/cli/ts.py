@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -210,6 +211,19 @@ class _Runner:
         except RangeError as exc:
             raise _usage(exc) from None
 
+    async def _service_range(self, api: ApiClient, checked: TimeRange) -> TimeRange:
+        """The range again with "now" on the service's clock (the local clock plus the skew measured on
+        the token): a local clock half an hour fast must not ask for the future. ``checked`` was read on
+        the local clock before anything was opened, so bad input fails first."""
+        from tui.api.errors import ApiError
+        from tui.api.ts.timerange import parse_range
+
+        with contextlib.suppress(ApiError):  # the first call reports it
+            await api.tokens.get()
+        if not api.tokens.clock_skew:
+            return checked
+        return parse_range(self.args.start, self.args.end, now=datetime.fromtimestamp(api.server_time(), UTC))
+
     def _force(self) -> Force:
         from tui.api.ts.plan import PlanError, parse_force
 
@@ -258,6 +272,7 @@ class _Runner:
         force = self._force()
         async with self._session() as session:
             api = session.api
+            rng = await self._service_range(api, rng)
             reader = TimeSeriesReader(api)
             if session.dry_run:
                 query = SeriesQuery(args.asset_id, args.aspect, tuple(args.var), rng)
@@ -424,6 +439,7 @@ class _Runner:
         columns = max(10, width - 12)
         async with self._session() as session:
             api = session.api
+            rng = await self._service_range(api, rng)
             reader = TimeSeriesReader(api)
             if session.dry_run:
                 query = SeriesQuery(args.asset_id, args.aspect, tuple(args.var), rng)

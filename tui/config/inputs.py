@@ -9,7 +9,8 @@ store's ``set``) the value goes through ``clean_value`` (or ``clean_secret``), b
 * a leading BOM and surrounding whitespace are removed;
 * any remaining invisible or control character is refused with a message that names it and its position:
   "the client secret contains an invisible character, U+200B, at position 26";
-* spaces inside a value are refused too, except where ``allow_spaces`` (file paths);
+* spaces inside a value are refused too, except where ``allow_spaces`` (file paths); ``clean_text`` is the
+  rule for free text (command-line arguments, searches), where spaces, tabs and line breaks are ordinary;
 * a secret shorter than ``MIN_SECRET_LENGTH`` is refused: it is not a real client secret (and a value that
   short cannot be masked in text without mangling ordinary words).
 
@@ -27,6 +28,7 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "InputError",
     "clean_secret",
+    "clean_text",
     "clean_value",
     "describe_character",
     "strip_bom",
@@ -106,6 +108,19 @@ def clean_value(value: str, what: str, *, allow_spaces: bool = False) -> str:
                 f"the {what} contains {words} at position {index} (was more than one line pasted into it?)"
             )
         raise InputError(f"the {what} contains {words} at position {index}")
+    return text
+
+
+def clean_text(value: str, what: str) -> str:
+    """``clean_value`` for free text (a command-line argument, a search, a description, a path): spaces,
+    tabs and line breaks are ordinary there; any other invisible or control character is refused, named."""
+    text = strip_bom(value).strip()
+    for index, ch in enumerate(text, start=1):
+        if ch in " \t\n\r":
+            continue
+        words = describe_character(ch)
+        if words is not None:
+            raise InputError(f"the {what} contains {words} at position {index}")
     return text
 
 

@@ -378,6 +378,25 @@ def _bare_label(cell: str) -> str | None:
     return _label_key(match.group(1))
 
 
+def labelled_value(line: str) -> tuple[str, str] | None:
+    """``(field, value)`` for one line "label: value" (any label ``parse_binding_keys`` reads, with ``:``,
+    ``=`` or a tab), the field being ``token_url``, ``client_id`` or ``client_secret``; else None. The value
+    is not cleaned here (the field's own rule names a refused character)."""
+    text = strip_bom(line).strip()
+    if not text or "\n" in text or "\r" in text:
+        return None
+    match = _LABEL_RE.match(text)
+    value = _clean_value(match.group(2) or "") if match else ""
+    if match is None or not value:
+        return None
+    return _label_key(match.group(1)), value
+
+
+def is_bare_label(text: str) -> bool:
+    """True when ``text`` is a binding-key label still waiting for its value ("Access Key:", "clientID")."""
+    return _bare_label(text) is not None
+
+
 def _clean_value(value: str) -> str:
     text = strip_bom(value).strip().rstrip(",").strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tui.api import contract as C
 from tui.api.errors import ApiError, ForbiddenError, NotFoundError
 from tui.api.models import Aspect, Asset, AssetType, parse_time
+from tui.config.inputs import InputError, clean_text
 from tui.errors import error_text
 
 if TYPE_CHECKING:
@@ -114,8 +115,13 @@ class Search:
 
 
 def search_filter(text: str) -> Search:
-    """Read one search line (see ``SEARCH_HELP``). Raises ``SearchError`` for a malformed raw filter."""
-    text = text.strip()
+    """Read one search line (see ``SEARCH_HELP``). Raises ``SearchError`` for a malformed raw filter, or for
+    an invisible or control character in the line (a name pasted with a zero-width space would match
+    nothing), named by ``tui.config.inputs.clean_text``."""
+    try:
+        text = clean_text(text, "search")
+    except InputError as err:
+        raise SearchError(str(err)) from None
     if not text:
         return Search(None, "every asset")
     if text.startswith("{"):

@@ -29,6 +29,7 @@ contract); ``tui.api.mqtt`` for the calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import re
@@ -207,6 +208,22 @@ def ca_key_store(
     (``tui.config.ca_passphrase``). ``allow_session`` only for a throw-away data folder (the demo)."""
     source = CaKeyPassphrase(secrets, tenant, environ=environ, allow_session=allow_session)
     return CaKeyStore.for_tenant(paths.pki_dir, tenant, source)
+
+
+def server_now(api: ApiClient, now: dt.datetime | None = None) -> dt.datetime:
+    """``now``, or the service's time as the client knows it (``ApiClient.server_time``): certificate
+    validity is judged by the service on its clock, so a local clock that is wrong by half an hour must
+    neither make a new certificate start in the service's future nor call a valid one expired."""
+    if now is not None:
+        return now
+    return dt.datetime.fromtimestamp(api.server_time(), dt.UTC)
+
+
+async def _learn_server_time(api: ApiClient) -> None:
+    """Fetch the token now (needed next anyway) so that the clock skew is known before a certificate is
+    made; a failure is left to the first API call, which reports it."""
+    with contextlib.suppress(ApiError):
+        await api.tokens.get()
 
 
 async def tenant_of(api: ApiClient) -> str:
@@ -478,8 +495,10 @@ async def register_new_ca(
         return RegistrationResult(Outcome.REFUSED, steps.events(), message=str(exc), failed_step=Step.CREATE)
     await steps.start(Step.CREATE, label)
     began = time.perf_counter()
+    if now is None:
+        await _learn_server_time(api)
     try:
-        material = await asyncio.to_thread(create_ca, subject, key_type, days, now=now)
+        material = await asyncio.to_thread(create_ca, subject, key_type, days, now=server_now(api, now))
     except PkiError as exc:
         await steps.end(Step.CREATE, StepState.FAILED, str(exc))
         return RegistrationResult(Outcome.REFUSED, steps.events(), message=str(exc), failed_step=Step.CREATE)
@@ -564,7 +583,7 @@ async def register_ca(
                 run.stored = stored
         except PkiError as exc:
             return await run.refuse(Step.READ, f"the CA key kept on this machine cannot be used: {exc}")
-    info = inspect_certificate(cert, now)
+    info = inspect_certificate(cert, server_now(api, now))
     key_note = (
         "key matches"
         if run.key is not None and run.stored is None
@@ -582,7 +601,9 @@ async def register_ca(
         return await run.fail(
             Step.LINT, f"the uploaded CA certificates cannot be listed: {_api_message(exc)}"
         )
-    report = lint_ca(certificate if isinstance(certificate, bytes | str) else cert, existing, now=now)
+    report = lint_ca(
+        certificate if isinstance(certificate, bytes | str) else cert, existing, now=server_now(api, now)
+    )
     run.lint = report
     fingerprint = fingerprint_sha256(cert)
     already = next((c for c in existing if normalize_fingerprint(c.fingerprint_sha256) == fingerprint), None)
@@ -702,7 +723,7 @@ async def _prove(api: ApiClient, run: _Run, now: dt.datetime | None) -> Registra
     began = time.perf_counter()
     try:
         verification = await asyncio.to_thread(
-            make_verification_certificate, run.code, run.certificate, run.key, now=now
+            make_verification_certificate, run.code, run.certificate, run.key, now=server_now(api, now)
         )
     except PkiError as exc:
         return await run.fail(Step.VERIFICATION_CERT, str(exc))
@@ -847,7 +868,7 @@ async def submit_verification(
         vcert = load_certificate(verification, what="the verification certificate")
     except PkiError as exc:
         return await run.refuse(Step.VERIFICATION_CERT, str(exc))
-    problem = _verification_problem(vcert, run.certificate, run.code, now)
+    problem = _verification_problem(vcert, run.certificate, run.code, server_now(api, now))
     if problem:
         return await run.refuse(Step.VERIFICATION_CERT, problem)
     await run.steps.end(Step.VERIFICATION_CERT, StepState.OK, "CN = the registration code, signed by the CA")
@@ -920,7 +941,7 @@ async def ca_overview(
         if ca.certificate_pem:
             try:
                 cert = load_certificate(ca.certificate_pem, what="the uploaded CA certificate")
-                info = inspect_certificate(cert, now)
+                info = inspect_certificate(cert, server_now(api, now))
             except PkiError:
                 cert = None
         key_here = False
@@ -1011,7 +1032,7 @@ async def create_agent_certificate(
         certificate_file=written.get("cert"),
         key_file=written["key"],
         broker=broker,
-        now=now,
+        now=server_now(api, now),
     )
     return AgentCertificateResult(agent, written.get("cert"), written["key"], facts)
 

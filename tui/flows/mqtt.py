@@ -37,6 +37,7 @@ Sources: reference §5.1 (client id), §5.2 (broker, topics, payload), ``../shar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import json
@@ -56,7 +57,7 @@ from cryptography.exceptions import InvalidSignature
 
 from tui.api import contract as C
 from tui.api.errors import ApiError
-from tui.flows.certificates import StepState
+from tui.flows.certificates import StepState, server_now
 from tui.pki.errors import PassphraseRequiredError, PkiError
 from tui.pki.inspection import CertificateInfo, fingerprint_sha256, inspect_certificate
 from tui.pki.load import load_certificate, load_certificates, load_private_key, read_file
@@ -268,6 +269,18 @@ def _leaf(certs: Sequence[x509.Certificate]) -> x509.Certificate:
         except ValueError:
             continue
     return certs[0]
+
+
+async def _broker_now(api: ApiClient | None, now: dt.datetime | None) -> dt.datetime:
+    """``now``, or the time by which the broker judges the certificate: the service's time as the client
+    knows it with ``api`` (a token is fetched to measure the clock skew), else this computer's."""
+    if now is not None:
+        return now
+    if api is None:
+        return dt.datetime.now(dt.UTC)
+    with contextlib.suppress(ApiError):  # the steps that need the service report it
+        await api.tokens.get()
+    return server_now(api)
 
 
 def _validity_note(info: CertificateInfo, now: dt.datetime) -> tuple[Cause | None, str]:
@@ -823,6 +836,7 @@ async def check_connection(
     try:
         if api is not None and tenant is None:
             tenant = await _tenant(api)
+        now = await _broker_now(api, now)
         prepared = await asyncio.to_thread(
             prepare,
             certificate,
@@ -841,7 +855,7 @@ async def check_connection(
     except CheckFailed as failed:
         await report.end(CheckStep.CERTIFICATE, StepState.FAILED, failed.message)
         return result(False, failed)
-    validity, validity_text = _validity_note(prepared.info, now or dt.datetime.now(dt.UTC))
+    validity, validity_text = _validity_note(prepared.info, now)
     summary = f"CN={prepared.info.common_name or '-'}, client id {prepared.client_id}; {validity_text}"
     await report.end(
         CheckStep.CERTIFICATE,
@@ -1070,6 +1084,7 @@ async def publish_timeseries(
     clock = clock or (lambda: dt.datetime.now(dt.UTC))
     if api is not None and tenant is None:
         tenant = await _tenant(api)
+    moment = await _broker_now(api, None)
     prepared = await asyncio.to_thread(
         prepare,
         certificate,
@@ -1078,12 +1093,13 @@ async def publish_timeseries(
         client_id=client_id,
         tenant=tenant,
         key_passphrase=key_passphrase,
+        now=moment,
     )
     if api is not None and not client_id:
         agent_id = await _agent_client_id(api, prepared.certificate)
         if agent_id:
             prepared.client_id = prepared.expected_client_id = agent_id
-    validity, validity_text = _validity_note(prepared.info, dt.datetime.now(dt.UTC))
+    validity, validity_text = _validity_note(prepared.info, moment)
     timeouts = _Timeouts(peek=peek_seconds)
     await _transport(prepared, broker, api, _Reporter(None), timeouts, validity, validity_text)
     session = _Session(prepared, broker, timeout=CONNACK_TIMEOUT)

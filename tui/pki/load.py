@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -148,7 +149,36 @@ def _as_bytes(data: bytes | bytearray | memoryview | str, what: str) -> bytes:
 def _clean_text(raw: bytes) -> str:
     text = raw.decode("utf-8", errors="replace")
     text = text.translate(_INVISIBLE).translate(_SPACES)
+    if not text.isascii():  # any other invisible passenger of a paste: format characters, odd spaces
+        text = "".join(_pem_character(ch) for ch in text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _pem_character(ch: str) -> str:
+    """A PEM text character as it counts: format characters (U+200E, U+2066, ...) and variation selectors
+    are dropped, other spaces and line separators become a space or a line break; the rest is kept (and,
+    inside a block, named if it is not base64)."""
+    if ch.isascii():
+        return ch
+    category = unicodedata.category(ch)
+    if category == "Cf" or 0xFE00 <= ord(ch) <= 0xFE0F:
+        return ""
+    if category == "Zs":
+        return " "
+    if category in ("Zl", "Zp"):
+        return "\n"
+    return ch
+
+
+def _not_base64(text: str) -> str | None:
+    """The first character of a block body that is neither base64 nor white space, in words."""
+    for ch in text:
+        if not (ch.isascii() and (ch.isalnum() or ch in "+/=" or ch.isspace())):
+            if not ch.isprintable():
+                return f"a control character (U+{ord(ch):04X})"
+            name = unicodedata.name(ch, "")
+            return f"{ch!r} (U+{ord(ch):04X}{' ' + name if name else ''})"
+    return None
 
 
 def read_material(
@@ -258,6 +288,11 @@ def _der_of(b64: str, kind: str, index: int, what: str) -> bytes:
     try:
         return base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
+        stray = _not_base64(b64)
+        if stray is not None:
+            raise InputError(
+                f"{what} is damaged: the {kind} block (#{index}) contains {stray}, which is not base64"
+            ) from None
         raise InputError(f"{what} is damaged: the {kind} block (#{index}) is not valid base64") from None
 
 

@@ -38,7 +38,7 @@ from starlette.types import Message, Receive, Scope, Send
 from tui.api.errors import ApiError, TransportError
 from tui.proxy.config import KEY_HEADER, KEY_PARAM, ProxyConfig, is_loopback
 from tui.proxy.rewrite import LinkRewriter, is_json, request_headers, response_headers
-from tui.proxy.upstream import Body, Upstream
+from tui.proxy.upstream import Body, GatewayUnreachable, Upstream
 
 log = logging.getLogger("ihub.proxy")
 
@@ -301,6 +301,10 @@ class ProxyHandler:
         try:
             body = await body_state.prepare()
             response = await upstream.send(method, url, headers, body, replayable=body_state.replayable)
+        except GatewayUnreachable as exc:
+            status = 504 if exc.timeout else 502
+            message = f"gateway not reachable: {exc.error.detail}"
+            return await self._fail(send, status, "gateway", message, body_state.received)
         except ApiError as exc:  # token request refused or failed
             message = (
                 f"no token for profile {self.config.profile!r}: {exc}"
@@ -308,12 +312,6 @@ class ProxyHandler:
                 else f"no token: {exc}"
             )
             return await self._fail(send, 502, "token", message, body_state.received)
-        except httpx.HTTPError as exc:
-            err = TransportError.from_exception(exc, method=method, url=url.copy_with(query=None))
-            status = 504 if isinstance(exc, httpx.TimeoutException) else 502
-            return await self._fail(
-                send, status, "gateway", f"gateway not reachable: {err}", body_state.received
-            )
         except _ClientGone:
             return 499, 0, body_state.received, "client closed the connection while sending the body"
         status = response.status_code

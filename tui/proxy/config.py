@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -73,17 +74,34 @@ def generate_access_key() -> str:
 
 
 def check_access_key(key: str, origin: str) -> str:
-    """``key`` stripped, or ``ProxyConfigError`` when too short or with characters unsafe in a URL."""
-    key = key.strip()
+    """``key`` without a leading byte-order mark and surrounding whitespace, or ``ProxyConfigError`` when
+    too short or with characters unsafe in a URL (an invisible one, pasted with the key, is named)."""
+    key = key.strip().removeprefix("\ufeff").strip()
+    for index, ch in enumerate(key, start=1):
+        if not _KEY_CHARS.match(ch):
+            raise ProxyConfigError(
+                f"the access key from {origin} contains {_character_words(ch)} at position {index}: it may "
+                "only use letters, digits and . _ ~ - (it travels in URLs)"
+            )
     if len(key) < MIN_KEY_LENGTH:
         raise ProxyConfigError(
             f"the access key from {origin} is too short (at least {MIN_KEY_LENGTH} characters)"
         )
-    if not _KEY_CHARS.match(key):
-        raise ProxyConfigError(
-            f"the access key from {origin} may only use letters, digits and . _ ~ - (it travels in URLs)"
-        )
     return key
+
+
+def _character_words(ch: str) -> str:
+    """A refused character in words (as ``tui.config.inputs`` names them; the key itself is never shown)."""
+    category = unicodedata.category(ch)
+    if ch == " ":
+        return "a space"
+    if ch == "\t":
+        return "a tab"
+    if category == "Cc":
+        return f"a control character, U+{ord(ch):04X},"
+    if category[0] in "CZ":
+        return f"an invisible character, U+{ord(ch):04X},"
+    return f"the character {ch!r}"
 
 
 def check_origin(origin: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 
 from tui.api.auth import Credentials, TokenProvider
+from tui.api.errors import HopTrace, TransportError
 from tui.api.tls import ssl_context
 from tui.proxy.config import ProxyConfig
 
@@ -27,6 +28,16 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # What a keep-alive connection closed by the gateway looks like when it is reused.
 STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 log = logging.getLogger("ihub.proxy")
+
+
+class GatewayUnreachable(Exception):
+    """No answer from the gateway: ``error`` names the hop that failed (a proxy between, DNS, TCP, TLS or
+    the gateway itself); ``timeout`` when it was a time-out (504 rather than 502)."""
+
+    def __init__(self, error: TransportError, *, timeout: bool) -> None:
+        super().__init__(error.detail)
+        self.error = error
+        self.timeout = timeout
 
 
 class Upstream:
@@ -91,20 +102,27 @@ class Upstream:
         replayable: bool,
     ) -> httpx.Response:
         """The gateway's response, headers read and body unread. Raises ``ApiError`` for token
-        failures and ``httpx.HTTPError`` when the gateway cannot be reached."""
+        failures and ``GatewayUnreachable`` (naming the hop) when the gateway cannot be reached."""
         token = await self.tokens.get()
         retried = False
         resent = False
         while True:
             auth = (b"authorization", b"Bearer " + token.access_token.encode("ascii"))
-            request = httpx.Request(method, url, headers=[*headers, auth], content=body)
+            trace = HopTrace()
+            request = httpx.Request(
+                method, url, headers=[*headers, auth], content=body, extensions={"trace": trace}
+            )
             try:
                 response = await self.client.send(request, stream=True)
-            except STALE_CONNECTION as exc:
+            except httpx.HTTPError as exc:
                 # A pooled keep-alive connection the gateway closed just as it was reused: send once
                 # more on a fresh one (idempotent methods with a kept body only).
-                if resent or not replayable or method not in IDEMPOTENT:
-                    raise
+                stale = isinstance(exc, STALE_CONNECTION)
+                if resent or not stale or not replayable or method not in IDEMPOTENT:
+                    error = TransportError.from_exception(
+                        exc, method=method, url=url.copy_with(query=None), trace=trace, role="gateway"
+                    )
+                    raise GatewayUnreachable(error, timeout=isinstance(exc, httpx.TimeoutException)) from None
                 resent = True
                 self.resent_after_drop += 1
                 log.debug(

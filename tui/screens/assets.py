@@ -32,6 +32,7 @@ from textual.widgets.tree import TreeNode
 from tui.api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from tui.api.models import Aspect, AspectType, Asset, AssetType, static_values, type_chain
 from tui.areas import Area
+from tui.config.inputs import InputError, clean_text
 from tui.config.safety import Destruction
 from tui.context import ChartRequest, PaletteCommand
 from tui.errors import error_text
@@ -80,6 +81,9 @@ class AssetJumpProvider(Provider):
             return
         try:
             found = await screen.find_assets(text, limit=15)
+        except InputError as err:  # an invisible character pasted with the name: say which
+            yield Hit(1.0, f"⚠ {err}", screen.action_search, text=str(err), help="search the tree instead")
+            return
         except Exception:  # noqa: S112 - the palette must not break on a failed search
             return
         matcher = self.matcher(query)
@@ -446,7 +450,7 @@ class AssetsScreen(AreaScreen):
         if api is None:
             return
         details = self.details
-        now = now_utc(self.ctx.services.clock)
+        now = now_utc(api.server_time)  # the service's now: a skewed local clock must not shift the 24 h
 
         async def type_section() -> None:
             try:
@@ -615,7 +619,9 @@ class AssetsScreen(AreaScreen):
             self.types_tree.focus()
 
     async def find_assets(self, text: str, limit: int = 15) -> list[Asset]:
-        """Assets whose name contains ``text`` (any usual case), for the palette."""
+        """Assets whose name contains ``text`` (any usual case), for the palette. ``InputError`` for an
+        invisible or control character in ``text`` (``clean_text``)."""
+        text = clean_text(text, "search")
         api = self.ctx.api
         if api is None:
             return []

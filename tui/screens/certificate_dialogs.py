@@ -21,10 +21,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from tui.api.mqtt import AGENT_NAME_RE
+from tui.config.inputs import InputError, clean_text, strip_bom
 from tui.errors import error_text
 from tui.pki.build import MAX_DAYS, SubjectFields, file_stem
 from tui.pki.errors import PassphraseRequiredError, PkiError, WrongPassphraseError
@@ -145,7 +147,24 @@ class FormDialog(ModalScreen[R], Generic[R]):
         self.query_one("#form-ok", Button).disabled = False
 
     def value(self, selector: str) -> str:
-        return self.query_one(selector, Input).value.strip()
+        """A field's text without a leading BOM and surrounding spaces (``refused_field`` checks the rest)."""
+        return strip_bom(self.query_one(selector, Input).value).strip()
+
+    def refused_field(self) -> str | None:
+        """The cleaning rule (``clean_text``) for every shown field but passphrases: the message for the
+        first field with an invisible or control character (focused), else None."""
+        for field_ in self.query(Input):
+            shown = all(node.display for node in (field_, *field_.ancestors) if isinstance(node, Widget))
+            if field_.password or not shown:  # a passphrase is taken as typed; a hidden tab is not asked
+                continue
+            labels = field_.parent.query(Label) if field_.parent is not None else None
+            what = str(labels.first().content).lower() if labels else "field"
+            try:
+                clean_text(field_.value, what)
+            except InputError as exc:
+                field_.focus()
+                return str(exc)
+        return None
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -159,6 +178,10 @@ class FormDialog(ModalScreen[R], Generic[R]):
     @on(Button.Pressed, "#form-ok")
     def action_submit(self) -> None:
         self.show_error("")
+        refused = self.refused_field()
+        if refused is not None:
+            self.show_error(refused)
+            return
         self.submit()
 
     def submit(self) -> None:

@@ -280,6 +280,11 @@ class CertificatesScreen(AreaScreen):
 
     # -- the app ---------------------------------------------------------------------------------------
     def _now(self) -> dt.datetime:
+        """The service's time as the client knows it (certificate validity is judged on it): the local
+        clock plus the skew the active connection measured."""
+        api = self.ctx.api
+        if api is not None:
+            return dt.datetime.fromtimestamp(api.server_time(), dt.UTC)
         return dt.datetime.fromtimestamp(self.ctx.services.clock(), dt.UTC)
 
     def _read_only(self) -> bool:

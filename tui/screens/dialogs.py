@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
+from tui.config.inputs import InputError, clean_text, strip_bom
 from tui.config.secrets import VaultPassphraseError
 from tui.errors import error_text
 
@@ -85,7 +86,7 @@ class ConfirmDialog(ModalScreen[bool]):
         """The typed name is the one asked for (always True without a typed confirmation)."""
         if self.typed is None:
             return True
-        return self.query_one("#typed", Input).value.strip() == self.typed
+        return strip_bom(self.query_one("#typed", Input).value).strip() == self.typed
 
     @property
     def error_text(self) -> str:
@@ -103,7 +104,12 @@ class ConfirmDialog(ModalScreen[bool]):
     def action_confirm(self) -> None:
         if not self.matches:
             error = self.query_one("#dialog-error", Static)
-            error.update(f"Type {self.typed} exactly: nothing was done.")
+            try:  # a name pasted with an invisible character looks right: say which character it is
+                clean_text(self.query_one("#typed", Input).value, "name you typed")
+                words = f"Type {self.typed} exactly"
+            except InputError as exc:
+                words = str(exc)[0].upper() + str(exc)[1:]
+            error.update(f"{words}: nothing was done.")
             error.display = True
             return
         self.dismiss(True)

@@ -14,11 +14,16 @@ URL in another region) are shown beside the fields and returned with the result;
 
 Tab, shift+tab and enter move between fields as priority bindings, and each field runs its own editing
 keys itself, so a burst of keys (a fast typist, a password manager's auto-type) is handled in the order it
-was typed: nothing lands in a field it has left, nor is inserted after a later backspace.
+was typed: nothing lands in a field it has left, nor is inserted after a later backspace. In the paste
+area, a tab after a lone label ("Access Key:") is the separator before its value, and two keys typed
+without a Token URL line are read once typing pauses, so keys typed (or sent as keys by a terminal without
+bracketed paste) in the pop-up's or the e-mail's layout stay in the paste area.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +35,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
@@ -44,6 +50,8 @@ from tui.config.profiles import (
     detect_style,
     expand_gateway,
     gateway_warnings,
+    is_bare_label,
+    labelled_value,
     normalise_profile,
     parse_binding_keys,
     parse_client_id,
@@ -109,6 +117,9 @@ NEEDS_USER_ORDER = (
 )
 # Below this width of the form the hints move under their fields.
 NARROW_FORM_WIDTH = 100
+# Two keys typed into the paste area (no Token URL line yet) are read after this pause without a key, so a
+# Token URL line that follows them (the welcome e-mail's order) still lands in the paste area.
+TYPED_KEYS_PAUSE_S = 1.0
 
 
 class PasteAwareInput(Input):
@@ -119,12 +130,24 @@ class PasteAwareInput(Input):
         input: PasteAwareInput
         text: str
 
+    @dataclass
+    class LabelledPaste(Message):
+        """One pasted line "Secret Key: ..." : the value goes to the field the label names."""
+
+        input: PasteAwareInput
+        key: str
+        value: str
+
     def _on_paste(self, event: events.Paste) -> None:
         # Runs before Input's own handler, which then inserts a one-line paste as usual.
         if len(event.text.strip().splitlines()) > 1:
             event.stop()
             event.prevent_default()
             self.post_message(self.MultiLinePaste(self, event.text))
+        elif (found := labelled_value(event.text)) is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.LabelledPaste(self, *found))
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual runs a widget's key bindings (backspace, end, ctrl+w, ...) only once the key has bubbled up
@@ -154,6 +177,21 @@ class BindingKeysArea(TextArea):
 
     def _on_blur(self, event: events.Blur) -> None:
         self.post_message(self.Left(self))
+
+    async def caught_up(self) -> None:
+        """Return once the keys already sent to this area are in its text (a burst of keys is queued here
+        while the app dispatches the next ones); at most half a second."""
+        done = asyncio.Event()
+        if self.call_later(done.set):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await done.wait()
+
+    def waits_for_value(self) -> bool:
+        """True when the cursor ends a line that is only a binding-key label ("Access Key:", "clientID")."""
+        row, column = self.cursor_location
+        line = self.document.get_line(row)
+        return column == len(line) and is_bare_label(line)
 
 
 class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
@@ -202,6 +240,8 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
         self._derive_when_gateway = False
         # The name the form suggested (from the tenant), while the user has not changed it.
         self._suggested_name: str | None = None
+        # Reads two typed keys once typing pauses (see TYPED_KEYS_PAUSE_S).
+        self._typed_keys_timer: Timer | None = None
 
     # -- layout -------------------------------------------------------------------------------------
     def _row(self, label: str, widget: Input | Select | Switch, key: str) -> Horizontal:
@@ -341,7 +381,15 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
         self.set_class(min(110, width * 96 // 100) < NARROW_FORM_WIDTH, "-narrow")
 
     # -- moving between fields (priority bindings: see the module docstring) ----------------------------
-    def action_next_field(self) -> None:
+    async def action_next_field(self) -> None:
+        focused = self.focused
+        if isinstance(focused, BindingKeysArea):
+            await focused.caught_up()  # the app waits here: the keys after the tab are not dispatched yet
+        if isinstance(focused, BindingKeysArea) and focused.waits_for_value():
+            # "Access Key:" then tab: the tab separates the label from its value (the pop-up copied by hand,
+            # or a paste that a terminal without bracketed paste sends as keys).
+            focused.insert("\t")
+            return
         self.focus_next()
 
     def action_previous_field(self) -> None:
@@ -597,6 +645,9 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
         self._parse_binding_area(message.area, final=True, typed=False)
 
     def _parse_binding_area(self, area: TextArea, *, final: bool, typed: bool) -> None:
+        if self._typed_keys_timer is not None:
+            self._typed_keys_timer.stop()
+            self._typed_keys_timer = None
         text = area.text
         if not text.strip():
             # Emptied (also right after a fill): keep a success note, drop a stale error or waiting note.
@@ -614,6 +665,15 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
             else:
                 self._set_binding_hint(error_text(exc), "error")
             return
+        if typed and (keys.token_url_derived or not keys.token_url):
+            # The App Service's two keys typed line by line: a Token URL line may follow.
+            self._set_binding_hint(
+                "waiting: a Token URL line may follow; the keys are read when typing pauses"
+            )
+            self._typed_keys_timer = self.set_timer(
+                TYPED_KEYS_PAUSE_S, lambda: self._parse_binding_area(area, final=True, typed=False)
+            )
+            return
         # The pasted secret now lives in the masked field only.
         area.text = ""
         self._fill_from(keys)
@@ -626,6 +686,15 @@ class ProfileFormScreen(ModalScreen[ProfileFormResult | None]):
             self._set_binding_hint(f"the pasted text is not binding keys: {error_text(exc)}", "error")
             return
         self._fill_from(keys)
+
+    @on(PasteAwareInput.LabelledPaste)
+    def _labelled_paste(self, message: PasteAwareInput.LabelledPaste) -> None:
+        key = "secret" if message.key == "client_secret" else message.key
+        target = self._input(key)
+        target.value = message.value
+        target.focus()
+        label = {"token_url": "Token URL", "client_id": "Client ID", "secret": "Client secret"}[key]
+        self._set_binding_hint(f"✔ the pasted line filled {label}")
 
     def _fill_from(self, keys: BindingKeys) -> None:
         self._filling = True

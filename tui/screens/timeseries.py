@@ -51,6 +51,7 @@ from tui.api.ts.timerange import (
 )
 from tui.api.ts.view import chart_data, readout
 from tui.areas import Area
+from tui.config.inputs import InputError, clean_text
 from tui.config.safety import Destruction
 from tui.context import ChartRequest, PaletteCommand
 from tui.errors import error_text
@@ -265,6 +266,11 @@ class TimeSeriesScreen(AreaScreen):
 
     # -- time ----------------------------------------------------------------------------------------
     def _now(self) -> datetime:
+        """ "Now" for the ranges: the service's time as the connection knows it (the local clock plus the
+        skew measured on the token), so a local clock half an hour off does not ask for the future."""
+        api = self.ctx.api
+        if api is not None:
+            return datetime.fromtimestamp(api.server_time(), UTC)
         return datetime.fromtimestamp(self.ctx.services.clock(), UTC)
 
     # -- the connection ------------------------------------------------------------------------------
@@ -449,6 +455,11 @@ class TimeSeriesScreen(AreaScreen):
         api = self.ctx.api
         if api is None:
             self.picker.show_message("not connected")
+            return
+        try:
+            text = clean_text(text, "search")
+        except InputError as err:  # a name pasted with a zero-width space would match nothing
+            self.picker.show_message(str(err))
             return
         try:
             assets, total = await api.assets.page(0, SEARCH_PAGE, name_filter(text))

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from tui.api.ts.export import ExportError, format_for
 from tui.api.ts.plan import Force, Interval, PlanError, parse_force
 from tui.api.ts.timerange import PRESETS, RangeError, TimeRange, format_local, parse_range, preset, zone_label
+from tui.config.inputs import InputError, clean_text
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,11 @@ class RangeDialog(ModalScreen[RangeChoice | None]):
             if key is not None:
                 self.dismiss(RangeChoice(preset(key, now=self.now), key, force))
                 return
-        start = self.query_one("#range-from", Input).value
-        end = self.query_one("#range-to", Input).value
         try:
+            start = clean_text(self.query_one("#range-from", Input).value, "start")
+            end = clean_text(self.query_one("#range-to", Input).value, "end")
             rng = parse_range(start, end, now=self.now, tz=self.tz)
-        except RangeError as exc:
+        except (InputError, RangeError) as exc:
             self._error(str(exc))
             return
         same = start == format_local(self.current.start, self.tz, seconds=True) and end == format_local(
@@ -196,12 +197,15 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
     @on(Button.Pressed, "#export-go")
     def _go(self) -> None:
         error = self.query_one("#export-error", Static)
-        text = self.query_one("#export-path", Input).value.strip()
-        path = Path(text).expanduser() if text else None
         problem = ""
         fmt = ""
+        try:
+            text = clean_text(self.query_one("#export-path", Input).value, "file name")
+        except InputError as exc:
+            text, problem = "", str(exc)
+        path = Path(text).expanduser() if text else None
         if path is None:
-            problem = "give a file name ending in .csv or .json"
+            problem = problem or "give a file name ending in .csv or .json"
         else:
             try:
                 fmt = format_for(path)

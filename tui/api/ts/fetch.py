@@ -37,6 +37,7 @@ import numpy as np
 from tui.api import contract as C
 from tui.api.client import parse_json
 from tui.api.errors import ResponseFormatError
+from tui.api.headers import link_target
 from tui.api.ts.cache import RangeCache
 from tui.api.ts.frame import AggregateFrame, RawBuilder, RawFrame, format_ms, parse_ms, times_to_ms
 from tui.api.ts.plan import (
@@ -355,7 +356,8 @@ class TimeSeriesReader:
                 f"expected a JSON array, got {type(body).__name__}", status=200, method="GET", url=path
             )
         page: Page = [r for r in body if isinstance(r, dict)]
-        if page and response.headers.get(C.LINK_HEADER):
+        more = any(link_target(v, C.LINK_NEXT_REL) for v in response.headers.get_list(C.LINK_HEADER))
+        if page and more:  # a next link (RFC 8288), not any Link header (rel="self", "prev", ...)
             last = parse_ms(page[-1].get(C.TS_TIME))
             if last is None:
                 raise ResponseFormatError("a record without a readable _time", method="GET", url=path)
