@@ -20,13 +20,14 @@ from textual.binding import Binding, BindingType
 from textual.command import SimpleCommand
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.widget import AwaitMount
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from tui import errorlog
 from tui.api.auth import skew_words
 from tui.api.client import ApiClient
 from tui.app_proxy import AppProxy, ProxyCommands
-from tui.areas import AREA_BY_MODE, AREAS
+from tui.areas import AREA_BY_MODE, AREAS, preload_areas
 from tui.bindings import check_keymap
 from tui.commands import ShellCommands
 from tui.config.profiles import Profile
@@ -52,6 +53,9 @@ from tui.widgets.colours import (
 
 # How often the app checks whether the access token needs renewing (the countdown ticks on its own).
 TOKEN_CHECK_SECONDS = 5.0
+
+# The longest the output is held while a new area's screen is built (tui/app.py ``switch_mode``).
+AREA_BUILD_HOLD_SECONDS = 5.0
 
 # Every style sheet of the app, loaded once at start: each area's rules are nested under its screen class,
 # so no rule leaks into another area and none is missing before an area is first shown.
@@ -162,6 +166,7 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
 
             masking.install()
         self._long_lived = LongLivedObjects()
+        self._switching_mode = False  # switch_mode: no fixed pause before drawing
 
     # -- IhubContext: what screens may ask of the app ------------------------------------------------
 
@@ -331,6 +336,7 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._long_lived.freeze)  # tui/gctune.py: shorter collector pauses
+        self.call_after_refresh(preload_areas)  # the other areas' modules, while the user reads the first
         fit_ansi_palette(self)  # 16 colours: yellow stays yellow, red stays red (tui/widgets/colours.py)
         self._apply_preferences()
         if not self.mouse_reporting:
@@ -459,6 +465,44 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             driver._mouse = False
 
     # -- areas -------------------------------------------------------------------------------------
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Textual's ``switch_mode`` without its fixed pause: Textual holds the output for 50 ms on every
+        switch (``delay_update``) to hide a screen still being built. Here an area already built is drawn at
+        once, and a new one as soon as its screen and everything in it are mounted (the output is held until
+        then, so a half-built area is never drawn)."""
+        if mode == self.current_mode or mode not in self._modes:
+            return super().switch_mode(mode)
+        new = mode not in self._screen_stacks
+        if new:
+            self._begin_batch()
+        self._switching_mode = True
+        try:
+            await_mount = super().switch_mode(mode)
+        except BaseException:
+            if new:
+                self._end_batch()
+            raise
+        finally:
+            self._switching_mode = False
+        if new:
+            self.call_next(self._draw_when_mounted, await_mount)
+        return await_mount
+
+    async def _draw_when_mounted(self, await_mount: AwaitMount) -> None:
+        try:
+            # A screen whose mount never ends would hold the output for good: after a while, draw anyway.
+            await asyncio.wait_for(await_mount(), AREA_BUILD_HOLD_SECONDS)
+        except TimeoutError:
+            pass
+        finally:
+            self._end_batch()
+            if self.screen_stack:
+                self.screen.refresh()
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        if not self._switching_mode:  # other callers (the command palette) keep Textual's pause
+            super().delay_update(delay)
 
     def switch_area(self, mode: str) -> None:
         if mode not in AREA_BY_MODE:

@@ -332,6 +332,34 @@ async def test_set_default_and_activate(make_app, paths, settle) -> None:
 # -- secret stores -----------------------------------------------------------------------------------------
 
 
+async def test_back_on_keys_the_profiles_are_read_again_only_when_their_file_changed(
+    make_app, paths, settle, monkeypatch
+) -> None:
+    app = make_app({"alpha": DEMO_CLIENT_SECRET}, default="alpha")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_keys(app, pilot, settle)
+        assert table_names(screen) == ["alpha"]
+        builds: list[object] = []
+        show = screen.table.show
+
+        def counted_show(*args: object, **kwargs: object) -> None:
+            builds.append(args)
+            show(*args, **kwargs)
+
+        monkeypatch.setattr(screen.table, "show", counted_show)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert builds == []  # nothing changed: the table is not built again (issue 6 "Speed")
+        await pilot.press("2")
+        await settle(app, pilot)
+        ProfileStore(paths.profiles_file).add(sim_profile("beta"))  # another ihub, meanwhile
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert table_names(screen) == ["alpha", "beta"]
+
+
 async def test_backend_state_is_shown(make_app, settle) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

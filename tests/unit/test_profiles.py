@@ -225,6 +225,24 @@ def test_memory_store_writes_nothing(paths: AppPaths) -> None:
     assert not paths.profiles_file.exists()
 
 
+def test_changed_on_disk_tells_a_write_by_someone_else(paths: AppPaths) -> None:
+    store = ProfileStore(paths.profiles_file)
+    assert not store.changed_on_disk()  # not read yet
+    assert store.names() == [] and not store.changed_on_disk()  # read: no file yet
+    store.add(_profile("prod"))
+    assert not store.changed_on_disk()  # its own write
+    other = ProfileStore(paths.profiles_file)
+    other.add(_profile("staging"))  # another ihub (same size and second: the inode or time tells)
+    assert store.changed_on_disk()
+    store.load()
+    assert not store.changed_on_disk() and store.names() == ["prod", "staging"]
+    paths.profiles_file.unlink()
+    assert store.changed_on_disk()
+    memory = ProfileStore(None)
+    memory.add(_profile("demo"))
+    assert not memory.changed_on_disk()
+
+
 def test_broken_file_gives_a_clear_error(paths: AppPaths) -> None:
     paths.ensure(paths.config_dir)
     paths.profiles_file.write_text("[profiles.x\n")

@@ -75,7 +75,8 @@ def run(args: argparse.Namespace, services: object = None) -> int:
             url = _wait_until_listening(child, args.host, port)
             broker = None
             if mqtt_port is not None:
-                _wait_until_listening(child, args.host, mqtt_port)
+                # The simulator starts its MQTT broker after the HTTP API (0.2-0.4 s more); the app needs it
+                # only when a certificate is checked, so the first screen does not wait for it.
                 shown = f"[{args.host}]" if ":" in args.host else args.host
                 broker = f"{shown}:{mqtt_port}"
             from tui.cli.common import session_services
@@ -90,9 +91,13 @@ def run(args: argparse.Namespace, services: object = None) -> int:
                 # The user's theme, mouse and keymap hold in the demo too (nothing else of theirs is read).
                 preferences=Settings(AppPaths.default().settings_file),
             )
-            return ihub_cli.run_tui(
+            code = ihub_cli.run_tui(
                 session_services(args, services), profile="demo", mouse=getattr(args, "mouse", None)
             )
+            if child.poll() is not None:  # e.g. its broker could not listen: the app showed the failed calls
+                print(f"ihub: the simulator stopped early (exit code {child.returncode})", file=sys.stderr)
+                return code or EXIT_ERROR
+            return code
         except SimChildError as exc:
             print(f"ihub: {exc}", file=sys.stderr)
             return EXIT_ERROR

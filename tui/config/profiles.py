@@ -633,6 +633,7 @@ class ProfileStore:
     """The profiles file; ``path=None`` keeps the profiles in memory (the demo).
 
     The file is read on first use (or by ``load()``); every mutation saves atomically (mode 0600).
+    ``changed_on_disk()`` tells whether something else (another ihub, an editor) wrote it since.
     """
 
     def __init__(self, path: Path | None) -> None:
@@ -640,6 +641,7 @@ class ProfileStore:
         self._profiles: dict[str, Profile] = {}
         self._default: str | None = None
         self._loaded = path is None
+        self._stamp: tuple[int, int, int] | None = None  # the file as last read or written
 
     # -- reading ------------------------------------------------------------------------------------
     def load(self) -> None:
@@ -647,6 +649,7 @@ class ProfileStore:
         if self.path is None:
             self._loaded = True
             return
+        stamp = _file_stamp(self.path)
         try:
             data = read_toml(self.path, "profiles")
         except SettingsError as exc:
@@ -659,6 +662,12 @@ class ProfileStore:
         self._profiles = profiles
         self._default = default if isinstance(default, str) and default in profiles else None
         self._loaded = True
+        self._stamp = stamp
+
+    def changed_on_disk(self) -> bool:
+        """True when the file was written, created or removed by someone else since this store last read
+        or wrote it (a ``stat``, no read). Always False in memory and before the first read."""
+        return self.path is not None and self._loaded and _file_stamp(self.path) != self._stamp
 
     def _ensure(self) -> None:
         if not self._loaded:
@@ -753,6 +762,16 @@ class ProfileStore:
             write_toml(self.path, data)
         except OSError as exc:
             raise ProfileError(f"cannot write the profiles file {self.path}: {exc.strerror or exc}") from None
+        self._stamp = _file_stamp(self.path)
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from another without reading it: (inode, size, mtime in ns)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 # --------------------------------------------------------------------------------------------------

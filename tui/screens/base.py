@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, ClassVar, TypeVar, cast
 
-from textual import events
+from textual import events, on
+from textual._context import active_app
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -78,6 +79,14 @@ class AreaScreen(Screen[None]):
     def __init__(self, area: Area) -> None:
         super().__init__(name=area.mode, classes=f"area {area.mode}")
         self.area = area
+        self._drawn = False  # True once a frame of this screen reached the terminal
+        # The new screen is styled with the app's current style sheet when it is mounted, so its styles are
+        # up to date. Without this Textual (8.2.8 ``App._init_mode``/``switch_mode``) refreshes the CSS of
+        # the whole app on an area's first visit: two full re-parses of every style sheet and a restyle of
+        # every screen, a third of the first switch to an area.
+        app = active_app.get(None)
+        if app is not None:
+            self._css_update_count = app._css_update_count
         self.title = area.title
         self._pane = 0  # which of FOLDED_PANES a narrow terminal shows
 
@@ -104,6 +113,23 @@ class AreaScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         # The terminal may have changed size while another area was shown.
         self._fit(self.app.size.width, self.app.size.height)
+
+    @on(events.ScreenResume)
+    def _styles_fresh_until_drawn(self, event: events.ScreenResume) -> None:
+        if not self._drawn:
+            # Textual restyles every widget of a screen on each resume, twice on its first show; a screen not
+            # drawn yet was styled when its widgets were mounted, moments ago (a quarter of a first visit).
+            event.refresh_styles = False
+
+    def _compositor_refresh(self) -> None:
+        """Textual's frame, not made while the app holds its output (``App.batch_update``; the app holds it
+        while a new area is built): that frame would be thrown away, so the screen is repainted in full once
+        the output flows again (a third of a first visit was spent on such frames)."""
+        if self.app._batch_count:
+            self._repaint_required = True
+            return
+        self._drawn = True
+        super()._compositor_refresh()
 
     def _fit(self, width: int, height: int) -> None:
         narrow = width < NARROW_WIDTH

@@ -230,8 +230,20 @@ class KeysScreen(AreaScreen):
             self._fill_table(self.selected.profile.name if self.selected else None)
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted and self.rows is not None:
+        """Back on Keys: the profiles are read and the table rebuilt only when the profiles file changed
+        meanwhile (another ihub, an editor); otherwise only the secret locations are looked up again (in a
+        thread; the table is redrawn only when one moved)."""
+        if not self.is_mounted:
+            return
+        profiles = self.services.profiles
+        if profiles.changed_on_disk():
+            try:
+                profiles.load()
+            except ProfileError as exc:
+                self._error(exc, title="Profiles")
             self.reload()
+        else:
+            self._load_locations(list(self.rows))
 
     # -- secret store state (threads) ------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="keys-backend", exit_on_error=False, description="keyring check")
