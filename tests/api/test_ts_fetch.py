@@ -275,6 +275,22 @@ async def test_automatic_choice_raw_then_aggregates_and_cache(sim) -> None:
     assert inner.frame.times.tolist() == [parse_ms(r["_time"]) for r in direct]
 
 
+@pytest.mark.parametrize("skew_s", [0.0, 1800.0, -3 * 3600.0])
+async def test_recent_data_expires_from_the_cache_on_the_services_clock(sim, skew_s: float) -> None:
+    """The newest minutes may still change: a read ending at the service's now is answered from the cache
+    for a minute only, whatever the local clock says (a local clock 30 min fast or 3 h slow)."""
+    now = [NOW.timestamp()]
+    api, _ = sim(SimConfig(clock=lambda: now[0]), clock=lambda: now[0] + skew_s)
+    asset = await motor(api)
+    reader = TimeSeriesReader(api)
+    await api.assets.get(asset)  # a token: the skew is measured
+    recent = SeriesQuery(asset, "MotorData", ("vibration",), TimeRange.of(NOW - timedelta(hours=1), NOW))
+    assert not (await reader.load(recent, 150)).cached
+    assert (await reader.load(recent, 150)).cached
+    now[0] += 61
+    assert not (await reader.load(recent, 150)).cached  # expired: read again
+
+
 async def test_text_and_boolean_variables_are_left_out_of_aggregates(sim) -> None:
     api, _ = fixed_sim(sim)
     pump = None

@@ -172,7 +172,9 @@ class TimeSeriesReader:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.api = api
-        self.cache = cache if cache is not None else RangeCache()
+        # Whether cached data is recent (and may still change) compares data times with "now": the
+        # service's now (issue 7 section 1), not a local clock that may be off by hours.
+        self.cache = cache if cache is not None else RangeCache(clock=api.server_time)
         self.concurrency = max(1, concurrency)
         self.subrange_target = max(1, subrange_target)
         self._clock = clock
