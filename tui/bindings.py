@@ -99,6 +99,7 @@ BINDING_PURPOSES: dict[str, str] = {
     "assets.reload": VIEW,
     "assets.shared": VIEW,
     "assets.types": VIEW,
+    "assets.types.close": NAVIGATE,
     "assets.decommissioned": VIEW,
     "assets.tree.load_all": VIEW,
     "assets.create": CHANGE,

@@ -245,6 +245,16 @@ async def test_a_narrow_terminal_folds_side_by_side_panes_behind_o(demo_app: Ihu
         await pilot.press("o")
         await pilot.pause()
         assert tree.display and not details.display
+        # / and t from the details pane bring the tree pane back: nothing is typed into a hidden box.
+        await pilot.press("o", "slash")
+        await pilot.pause()
+        assert tree.display and not details.display and screen.query_one("#assets-search").has_focus
+        await pilot.press("escape", "o", "t")
+        await settle(demo_app, pilot)
+        assert tree.display and not details.display and screen.view == "types"
+        await pilot.press("escape")  # leaves the types
+        await pilot.pause()
+        assert screen.view == "tree"
         # Keys: the profile, and after t the connection test, one at a time.
         await pilot.press("1")
         await settle(demo_app, pilot)

@@ -142,6 +142,7 @@ class AssetsScreen(AreaScreen):
             tooltip="Also show decommissioned (soft-deleted) assets",
             show=False,
         ),
+        Binding("escape", "close_types", "Back to assets", id="assets.types.close", show=False),
     ]
     # 80x24: the tree (or the types) and the details take the whole width in turn; o switches.
     FOLDED_PANES = ("#assets-left", "#assets-right")
@@ -519,6 +520,7 @@ class AssetsScreen(AreaScreen):
     def action_search(self) -> None:
         if self.view != "tree":
             self._show_view("tree")
+        self.show_pane("#assets-left")  # 80x24: the search bar is above the tree, never typed into unseen
         bar = self.query_one("#assets-search", SearchBar)
         bar.display = True
         bar.focus()
@@ -579,7 +581,8 @@ class AssetsScreen(AreaScreen):
             else:
                 shown = len(results.assets)
                 more = f", {shown:,} shown" if shown < results.total else ""
-                text = f"{results.total:,} hits for {self._search_text}{more} · enter: jump · esc: back"
+                hits = "hit" if results.total == 1 else "hits"
+                text = f"{results.total:,} {hits} for {self._search_text}{more} · enter: jump · esc: back"
         results.border_title = text
 
     @on(AssetList.NearEnd, "#assets-results")
@@ -736,6 +739,10 @@ class AssetsScreen(AreaScreen):
     # -- types -----------------------------------------------------------------------------------------
     def action_toggle_types(self) -> None:
         self._show_view("types" if self.view == "tree" else "tree")
+        self.show_pane("#assets-left")  # 80x24: the list of types (or the tree) first, then o for details
+
+    def action_close_types(self) -> None:
+        self.action_toggle_types()
 
     def _show_view(self, view: str) -> None:
         self.view = view
@@ -842,6 +849,8 @@ class AssetsScreen(AreaScreen):
             if self.view != "tree":
                 return False
             return True if self.current is not None else None
+        if action == "close_types":
+            return self.view == "types"  # escape elsewhere stays the widgets' (search bar, lists)
         return super().check_action(action, parameters)
 
     def _writable(self, action: str, verb: str) -> Asset | None:
