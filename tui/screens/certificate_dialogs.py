@@ -3,13 +3,16 @@ certificate or the CA key, delete a CA (typed confirmation), create an agent cer
 certificate, save a PEM, export a CA key.
 
 Each form checks what it can before it closes (fields, files readable, a key that opens and belongs to
-the certificate), with the reason next to the buttons; files are read in a thread worker. A form returns
+the certificate, a folder to write into), with the reason under the field in question (focused and
+scrolled into view) or, for the form as a whole, above the buttons; files are read and folders probed in a
+thread worker. The body scrolls, message and buttons included, so they are reachable at 80x24. A form returns
 a request (private keys as key objects, never as text on screen) or None when cancelled. Passphrases
 typed here are not kept once the form closes.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,50 +123,87 @@ class FormDialog(ModalScreen[R], Generic[R]):
         with Vertical(classes=f"dialog-box form-box {self.box_classes}".strip()) as box:
             box.border_title = self.heading
             box.border_subtitle = "ctrl+s OK · escape cancel"
+            # The whole body scrolls, message and buttons included: at 80x24 a long form still reaches
+            # them (tab, or a field's message scrolled into view).
             with VerticalScroll(classes="form-fields"):
                 yield from self.compose_fields()
-            yield Static("", id="form-error", classes="dialog-error", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(self.ok_label, id="form-ok", variant="primary")
-                yield Button("Cancel", id="form-cancel")
+                yield Static("", id="form-error", classes="dialog-error", markup=False)
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button(self.ok_label, id="form-ok", variant="primary")
+                    yield Button("Cancel", id="form-cancel")
 
     def compose_fields(self) -> ComposeResult:
         yield from ()
 
     def on_mount(self) -> None:
         self.query_one("#form-error").display = False
+        for error in self.query(".field-error"):
+            error.display = False
         first = self.query(Input).first() if self.query(Input) else None
         if first is not None:
             first.focus()
 
     @property
     def error_text(self) -> str:
-        return str(self.query_one("#form-error", Static).content)
+        """The message shown: under a field, or above the buttons ("" when none)."""
+        for error in (*self.query(".field-error").results(Static), self.query_one("#form-error", Static)):
+            if error.display:
+                return str(error.content)
+        return ""
 
-    def show_error(self, message: str) -> None:
-        error = self.query_one("#form-error", Static)
-        error.update(message)
-        error.display = bool(message)
+    def show_error(self, message: str, field: str | None = None) -> None:
+        """Show ``message`` under the field ``field`` (a selector of a ``_row`` widget: focused and scrolled
+        into view with its message), or above the buttons; "" clears every message."""
+        for error in self.query(".field-error").results(Static):
+            error.update("")
+            error.display = False
+        general = self.query_one("#form-error", Static)
+        general.update("")
+        general.display = False
         self.query_one("#form-ok", Button).disabled = False
+        if not message:
+            return
+        widget = self.query_one(field) if field is not None else None
+        target = None
+        if widget is not None and widget.id:
+            target = next(iter(self.query(f"#{widget.id}-error").results(Static)), None)
+        if widget is None or target is None:
+            general.update(message)
+            general.display = True
+            self.call_after_refresh(general.scroll_visible, animate=False)
+            return
+        target.update(message)
+        target.display = True
+        focus = widget if widget.focusable else next((w for w in widget.query(Input) if w.focusable), None)
+        if focus is not None:
+            focus.focus(scroll_visible=False)
+        row = widget.parent if isinstance(widget.parent, Widget) else widget
+
+        def reveal() -> None:
+            target.scroll_visible(animate=False)  # the message, then its row above it
+            row.scroll_visible(animate=False)
+
+        self.call_after_refresh(reveal)
 
     def value(self, selector: str) -> str:
         """A field's text without a leading BOM and surrounding spaces (``refused_field`` checks the rest)."""
         return strip_bom(self.query_one(selector, Input).value).strip()
 
-    def refused_field(self) -> str | None:
-        """The cleaning rule (``clean_text``) for every shown field but passphrases: the message for the
-        first field with an invisible or control character (focused), else None."""
+    def refused_field(self) -> tuple[str, str | None] | None:
+        """The cleaning rule (``clean_text``) for every shown field but passphrases: (message, selector of
+        the field) for the first field with an invisible or control character, else None."""
         for field_ in self.query(Input):
             shown = all(node.display for node in (field_, *field_.ancestors) if isinstance(node, Widget))
             if field_.password or not shown:  # a passphrase is taken as typed; a hidden tab is not asked
                 continue
-            labels = field_.parent.query(Label) if field_.parent is not None else None
+            row = next((a for a in field_.ancestors if a.has_class("form-row")), None)
+            labels = row.query(Label) if isinstance(row, Widget) else None
             what = str(labels.first().content).lower() if labels else "field"
             try:
                 clean_text(field_.value, what)
             except InputError as exc:
-                field_.focus()
-                return str(exc)
+                owner = next((a for a in (field_, *field_.ancestors) if a.parent is row), None)
+                return str(exc), f"#{owner.id}" if isinstance(owner, Widget) and owner.id else None
         return None
 
     @on(Input.Submitted)
@@ -180,7 +220,7 @@ class FormDialog(ModalScreen[R], Generic[R]):
         self.show_error("")
         refused = self.refused_field()
         if refused is not None:
-            self.show_error(refused)
+            self.show_error(*refused)
             return
         self.submit()
 
@@ -203,8 +243,9 @@ class FormDialog(ModalScreen[R], Generic[R]):
         self.dismiss(result)
 
     def check_in_thread(self, check: Callable[[], R]) -> None:
-        """Run ``check`` (reads files, opens keys) in a thread; its result closes the form, a ``PkiError``
-        or ``OSError`` is shown and the form stays."""
+        """Run ``check`` (reads files, opens keys, probes folders) in a thread; its result closes the form, a
+        ``PkiError``, ``OSError`` or ``ValueError`` is shown (under its field for a ``FieldError``) and the
+        form stays."""
         self.query_one("#form-ok", Button).disabled = True
         self._check(check)
 
@@ -214,20 +255,71 @@ class FormDialog(ModalScreen[R], Generic[R]):
             result = check()
         except (PkiError, OSError, ValueError) as exc:
             if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self.show_error, error_text(exc))
+                field_ = exc.field if isinstance(exc, FieldError) else None
+                self.app.call_from_thread(self.show_error, error_text(exc), field_)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.finish, result)
 
 
+class FieldError(ValueError):
+    """A check of one field failed: ``field`` is the selector of its ``_row`` widget (the message goes
+    under it)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _row(label: str, widget: Any, hint: str = "") -> ComposeResult:
+    """A labelled field, the line for its error (``#<id>-error``, hidden) and an optional hint."""
     if isinstance(widget, Input | Select):
         widget.compact = True  # one line per field: the forms fit 80x24
     with Horizontal(classes="form-row"):
         yield Label(label, classes="form-label")
         yield widget
+    if widget.id:
+        yield Static("", id=f"{widget.id}-error", classes="field-error", markup=False)
     if hint:
         yield Static(hint, classes="form-hint", markup=False)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why files cannot be written in ``folder`` (run in a thread: it touches the disk), None when they can.
+
+    A missing folder is fine when its nearest existing parent is a folder we can write in (the flows create
+    it, 0700); an existing one must be a folder we can write in. Writing is tried (a temporary file, removed
+    at once), since permission bits alone do not tell for root, read-only mounts or /proc."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            return f"{folder} cannot be created"
+        probe = probe.parent
+    if not probe.is_dir():
+        return (
+            f"{folder} is a file, not a folder"
+            if probe == folder
+            else f"{folder} cannot be created: {probe} is a file"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if probe == folder:
+            return f"cannot write in the folder {folder}: {reason}"
+        return f"cannot create the folder {folder} in {probe}: {reason}"
+    return None
+
+
+def _check_folder(folder: Path, names: list[str], field: str) -> None:
+    """``FieldError`` (for ``field``) when files ``names`` cannot be created in ``folder``. In a thread."""
+    problem = folder_problem(folder)
+    if problem is not None:
+        raise FieldError(problem, field)
+    for name in names:
+        if (folder / name).exists():
+            raise FieldError(f"{folder / name} already exists; choose another name or folder", field)
 
 
 def _days(text: str, what: str, default: int) -> int:
@@ -359,24 +451,36 @@ class RegisterCaDialog(FormDialog[RegisterRequest]):
 
     def submit(self) -> None:
         if self.tab == "new-ca":
+            cn, org, country = self.value("#ca-cn"), self.value("#ca-o"), self.value("#ca-c")
+            subject = SubjectFields(common_name=cn, organization=org or None, country=country or None)
+            # Field by field first, so the message goes under the field at fault.
+            for selector, alone in (
+                ("#ca-cn", SubjectFields(common_name=cn)),
+                ("#ca-o", SubjectFields(common_name="CA", organization=org or None)),
+                ("#ca-c", SubjectFields(common_name="CA", country=country or None)),
+                ("#ca-cn", subject),
+            ):
+                try:
+                    alone.to_name()
+                except PkiError as exc:
+                    self.show_error(str(exc), selector)
+                    return
             try:
-                subject = SubjectFields(
-                    common_name=self.value("#ca-cn"),
-                    organization=self.value("#ca-o") or None,
-                    country=self.value("#ca-c") or None,
-                )
-                subject.to_name()
                 days = _days(self.value("#ca-days"), "CA", 365)
+            except ValueError as exc:
+                self.show_error(str(exc), "#ca-days")
+                return
+            try:
                 key_type = KeyType.parse(str(self.query_one("#ca-key-type", Select).value))
             except (PkiError, ValueError) as exc:
-                self.show_error(str(exc))
+                self.show_error(str(exc), "#ca-key-type")
                 return
             self.finish(NewCaRequest(subject, key_type, days, self.value("#ca-name") or None))
             return
         cert_path = _file_path(self.query_one("#file-cert", PathInput))
         key_path = _file_path(self.query_one("#file-key", PathInput))
         if cert_path is None:
-            self.show_error("choose the CA certificate file")
+            self.show_error("choose the CA certificate file", "#file-cert")
             return
         passphrase = self.query_one("#file-pass", Input).value
         name = self.value("#file-name") or None
@@ -534,19 +638,18 @@ class AgentDialog(FormDialog[AgentRequest]):
         name = self.value("#agent-name")
         folder = self.query_one("#agent-folder", PathInput).path
         if not AGENT_NAME_RE.match(name):
-            self.show_error("the name must be 1 to 64 letters, digits, '_', '-' or '.'")
+            self.show_error("the name must be 1 to 64 letters, digits, '_', '-' or '.'", "#agent-name")
             return
         if folder is None:
-            self.show_error("choose the folder for the certificate and its key")
+            self.show_error("choose the folder for the certificate and its key", "#agent-folder")
             return
-        if folder.exists() and not folder.is_dir():
-            self.show_error(f"{folder} is a file, not a folder")
-            return
-        for existing in (folder / f"{name}.key", folder / f"{name}.pem"):
-            if existing.exists():
-                self.show_error(f"{existing} already exists; choose another name or folder")
-                return
-        self.finish(AgentRequest(name, self.value("#agent-owner") or None, folder))
+        request = AgentRequest(name, self.value("#agent-owner") or None, folder)
+
+        def check() -> AgentRequest:
+            _check_folder(folder, [f"{name}.key", f"{name}.pem"], "#agent-folder")
+            return request
+
+        self.check_in_thread(check)
 
 
 # ------------------------------------------------------------------------------------------ device
@@ -600,22 +703,29 @@ class DeviceDialog(FormDialog[DeviceRequest]):
         folder = self.query_one("#device-folder", PathInput).path
         try:
             file_stem(cn)
+        except (PkiError, ValueError) as exc:
+            self.show_error(str(exc), "#device-cn")
+            return
+        try:
             days = _days(self.value("#device-days"), "device certificate", 365)
+        except ValueError as exc:
+            self.show_error(str(exc), "#device-days")
+            return
+        try:
             key_type = KeyType.parse(str(self.query_one("#device-key-type", Select).value))
         except (PkiError, ValueError) as exc:
-            self.show_error(str(exc))
+            self.show_error(str(exc), "#device-key-type")
             return
         if folder is None:
-            self.show_error("choose the folder for the certificate, its key and the chain")
+            self.show_error("choose the folder for the certificate, its key and the chain", "#device-folder")
             return
-        if folder.exists() and not folder.is_dir():
-            self.show_error(f"{folder} is a file, not a folder")
-            return
-        for existing in (folder / f"{cn}.key", folder / f"{cn}.pem", folder / f"{cn}-chain.pem"):
-            if existing.exists():
-                self.show_error(f"{existing} already exists; choose another name or folder")
-                return
-        self.finish(DeviceRequest(cn, days, key_type, folder))
+        request = DeviceRequest(cn, days, key_type, folder)
+
+        def check() -> DeviceRequest:
+            _check_folder(folder, [f"{cn}.key", f"{cn}.pem", f"{cn}-chain.pem"], "#device-folder")
+            return request
+
+        self.check_in_thread(check)
 
 
 # -------------------------------------------------------------------------------------- save, export
@@ -643,7 +753,7 @@ class SavePemDialog(FormDialog[Path]):
     def submit(self) -> None:
         path = self.query_one("#save-path", PathInput).path
         if path is None or path.is_dir():
-            self.show_error("type the file name to save to")
+            self.show_error("type the file name to save to", "#save-path")
             return
         self.finish(path)
 
@@ -680,16 +790,18 @@ class ExportKeyDialog(FormDialog[ExportRequest]):
         first = self.query_one("#export-pass", Input).value
         second = self.query_one("#export-pass2", Input).value
         if path is None or path.is_dir():
-            self.show_error("type the file name to export to")
+            self.show_error("type the file name to export to", "#export-path")
             return
         if path.exists():
-            self.show_error(f"{path} already exists; choose another file name")
+            self.show_error(f"{path} already exists; choose another file name", "#export-path")
             return
         if len(first) < EXPORT_PASSPHRASE_MIN:
-            self.show_error(f"choose a passphrase of at least {EXPORT_PASSPHRASE_MIN} characters")
+            self.show_error(
+                f"choose a passphrase of at least {EXPORT_PASSPHRASE_MIN} characters", "#export-pass"
+            )
             return
         if first != second:
             self.query_one("#export-pass2", Input).value = ""
-            self.show_error("the two passphrases differ: type the same passphrase twice")
+            self.show_error("the two passphrases differ: type the same passphrase twice", "#export-pass2")
             return
         self.finish(ExportRequest(path, first))
