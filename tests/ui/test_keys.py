@@ -837,6 +837,54 @@ async def test_an_invisible_character_in_the_paste_is_named_and_nothing_is_fille
         assert value(form, "secret") == "" and value(form, "client_id") == ""
 
 
+JUNK = "€€€ clientSecret\nfoo\x01bar baz\n\n???"
+
+
+@pytest.mark.parametrize("where", ["binding-keys", "name", "gateway", "token_url", "client_id", "secret"])
+async def test_a_refused_paste_fills_no_field_and_keeps_what_was_typed(make_app, settle, where: str) -> None:
+    """Junk lines pasted (bracketed, as a terminal sends them: to the app, which hands them to the focused
+    widget) are refused with the reason, and no field takes a part of them; what the user typed stays."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys(app, pilot, settle)
+        form = await open_form(app, pilot)
+        form.query_one("#name").focus()
+        await pilot.press(*"plant")
+        form.query_one("#gateway").focus()
+        await pilot.press(*"eu1")
+        typed = {"name": "plant", "gateway": "eu1", "token_url": "", "client_id": "", "secret": ""}
+        form.query_one(f"#{where}").focus()
+        await pilot.pause()
+        app.post_message(events.Paste(JUNK))
+        await settle(app, pilot)
+        assert "expected the three binding keys" in hint(form, "binding") and "got 1 value line" in hint(
+            form, "binding"
+        )
+        assert form.query_one("#hint-binding").has_class("-error")
+        assert {key: value(form, key) for key in typed} == typed
+        area = form.query_one("#binding-keys", TextArea).text
+        assert area == (JUNK if where == "binding-keys" else "")  # shown where it was pasted, once
+        await pilot.press("tab")  # leaving the paste area reads it again: still nothing filled
+        await settle(app, pilot)
+        assert {key: value(form, key) for key in typed} == typed
+
+
+async def test_a_refused_pasted_value_names_the_position_the_user_counts(make_app, settle) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys(app, pilot, settle)
+        form = await open_form(app, pilot)
+        # "MüllerMü" with decomposed umlauts (copied from a macOS file name), then U+0001: the 9th character.
+        app.post_message(
+            events.Paste(f"clientID: {DEMO_CLIENT_ID}\nclientSecret\nMu\u0308llerMu\u0308\x01bar")
+        )
+        await settle(app, pilot)
+        assert "the client secret contains a control character, U+0001, at position 9" in hint(
+            form, "binding"
+        )
+        assert value(form, "client_id") == "" and value(form, "secret") == ""
+
+
 async def test_a_bom_and_spaces_around_a_typed_secret_are_dropped(make_app, memory_keyring, settle) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -1282,3 +1330,30 @@ def test_readme_tells_the_real_keys_and_options() -> None:
         "loopback",
     ):
         assert words in section, words
+
+
+@pytest.mark.parametrize("where", ["binding-keys", "token_url", "secret"])
+async def test_ctrl_v_pastes_like_the_terminal_does(make_app, settle, where: str) -> None:
+    """ctrl+v pastes the app's own clipboard (text copied in the app with ctrl+c): it goes the way of a
+    terminal's paste, so junk lines are refused and fill no field (Input's own ctrl+v put all the lines
+    into the focused field), and binding keys fill the form."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys(app, pilot, settle)
+        form = await open_form(app, pilot)
+        form.query_one(f"#{where}").focus()
+        await pilot.pause()
+        app.copy_to_clipboard(JUNK)
+        await pilot.press("ctrl+v")
+        await settle(app, pilot)
+        assert "expected the three binding keys" in hint(form, "binding")
+        assert form.query_one("#hint-binding").has_class("-error")
+        for key in ("name", "gateway", "token_url", "client_id", "secret"):
+            assert value(form, key) == "", key
+        form.query_one("#binding-keys", TextArea).text = ""
+        form.query_one(f"#{where}").focus()
+        app.copy_to_clipboard(BINDING_KEYS)
+        await pilot.press("ctrl+v")
+        await settle(app, pilot)
+        assert value(form, "client_id") == DEMO_CLIENT_ID and value(form, "secret") == DEMO_CLIENT_SECRET
+        assert form.query_one("#binding-keys", TextArea).text == ""

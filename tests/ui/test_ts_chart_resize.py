@@ -119,3 +119,45 @@ async def test_a_draw_that_overtakes_a_cancelled_one_keeps_its_data() -> None:
         await pilot.pause()
         [plot] = chart.plots
         assert plot.is_mounted and len(plot._datasets) == 1 and plot._v_lines
+
+
+async def test_the_unit_above_the_y_axis_is_repainted_whole_when_the_tick_margin_changes() -> None:
+    """The unit label sits in the top margin, centred on the tick margin's right edge; textual-plot
+    never clears that canvas, so when the margin widened (a zoom into an energy counter: ``17.8754M``)
+    or narrowed again the old label stayed beside the new one (``kkWh``, ``kWhh``). Each draw now
+    shows the unit once, and nothing else on that line."""
+    import numpy as np
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.ts_chart import MARGIN_LEFT, DrawSeries, Panel, TimeSeriesChart
+
+    class ChartApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TimeSeriesChart(id="chart")
+
+    x = np.arange(0.0, 100.0)
+
+    def panels(y: np.ndarray) -> list[Panel]:
+        return [Panel("kWh", [DrawSeries("#4fc3f7", x, y)])]
+
+    def label_line(plot: ChartPlot) -> str:
+        top = plot.query_one("#margin-top", Canvas)
+        painted = "".join(segment.text for segment in top.render_line(0))
+        assert painted == "".join(top._buffer[0])
+        return painted
+
+    small = 50 + 10 * np.sin(x / 10)  # ticks like 45, 50: the narrow margin
+    large = 17_870_000 + 40 * np.sin(x / 10)  # ticks like 17.87M with four decimals: a wider one
+    app = ChartApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        chart = app.query_one(TimeSeriesChart)
+        margins = []
+        for y in (small, large, small, large):
+            await chart.draw(panels(y), 0.0, 99.0, None)
+            await pilot.pause()
+            await pilot.pause()
+            [plot] = chart.plots
+            margins.append(plot.margin_left)
+            line = label_line(plot)
+            assert line.split() == ["kWh"], repr(line)
+        assert margins[0] == margins[2] == MARGIN_LEFT < margins[1] == margins[3]

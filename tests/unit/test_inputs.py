@@ -72,6 +72,28 @@ def test_every_invisible_or_control_character_is_refused_by_name(value: str, mes
 
 
 @pytest.mark.parametrize(
+    ("value", "position"),
+    [
+        ("foo\x01bar", 4),
+        ("\ufeff  foo\x01bar", 4),  # counted after the leading BOM and spaces are dropped
+        (" \ufeff foo\x01bar", 4),
+        # "MüllerMü" with decomposed umlauts (as copied from a macOS file name): 8 characters seen, 10 code
+        # points; the control character is the 9th character the user counts (it was reported at 11).
+        ("Mu\u0308llerMu\u0308\x01", 9),
+        ("\U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7\x01", 3),  # two flags, two code points each
+        ("\U0001f44d\U0001f3fda\x01", 3),  # an emoji with its skin tone is one character
+        ("€€€\x01", 4),  # characters, not bytes
+        ("ab\u034f", 3),  # a refused combining character counts itself
+    ],
+)
+def test_a_refused_character_is_at_the_position_the_user_counts(value: str, position: int) -> None:
+    with pytest.raises(InputError, match=f"U\\+(0001|034F), at position {position}$"):
+        clean_value(value, "client id")
+    with pytest.raises(InputError, match=f"at position {position}$"):
+        parse_binding_keys(f"clientID: {value}\nclientSecret: {SECRET25}")
+
+
+@pytest.mark.parametrize(
     "value", ["\ufeffabc", "  abc\r\n", "\ufeff abc \t", "\u00a0abc\u3000", " \ufeffabc"]
 )
 def test_leading_bom_and_surrounding_whitespace_are_removed(value: str) -> None:

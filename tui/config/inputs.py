@@ -89,20 +89,45 @@ def describe_character(ch: str) -> str | None:
     return None
 
 
+def _is_regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def _position(text: str, index: int) -> int:
+    """The 1-based position of ``text[index]`` as a person counts the characters they see. A combining mark
+    (``u`` + U+0308 is one ``ü``, as text copied from macOS file names holds), an emoji skin-tone modifier
+    and the second regional indicator of a flag are drawn with the character before them, so they do not
+    count as characters of their own (the refused character itself always counts)."""
+    position = 0
+    flag_open = False  # the last character was the first half of a flag
+    for ch in text[:index]:
+        if _is_regional(ch):
+            flag_open = not flag_open
+            position += flag_open
+            continue
+        flag_open = False
+        if position and (unicodedata.category(ch) in ("Mn", "Mc", "Me") or 0x1F3FB <= ord(ch) <= 0x1F3FF):
+            continue
+        position += 1
+    return position + 1
+
+
 def clean_value(value: str, what: str, *, allow_spaces: bool = False) -> str:
     """``value`` without a leading BOM and surrounding whitespace; ``InputError`` for any invisible or
     control character left inside (and any space, unless ``allow_spaces``).
 
     ``what`` names the field in the message ("client secret", "token URL", "IHUB_CLIENT_ID").
-    Positions are 1-based, counted in the cleaned value.
+    Positions are 1-based, counted in the cleaned value as it is seen: a letter with a combining accent
+    (``u`` + U+0308), an emoji with its skin tone or a flag counts as one character (``_position``).
     """
     text = strip_bom(value).strip()
-    for index, ch in enumerate(text, start=1):
+    for offset, ch in enumerate(text):
         if allow_spaces and ch == " ":
             continue
         words = describe_character(ch)
         if words is None:
             continue
+        index = _position(text, offset)
         if ch in _LINE_BREAKS:
             raise InputError(
                 f"the {what} contains {words} at position {index} (was more than one line pasted into it?)"
@@ -115,12 +140,12 @@ def clean_text(value: str, what: str) -> str:
     """``clean_value`` for free text (a command-line argument, a search, a description, a path): spaces,
     tabs and line breaks are ordinary there; any other invisible or control character is refused, named."""
     text = strip_bom(value).strip()
-    for index, ch in enumerate(text, start=1):
+    for offset, ch in enumerate(text):
         if ch in " \t\n\r":
             continue
         words = describe_character(ch)
         if words is not None:
-            raise InputError(f"the {what} contains {words} at position {index}")
+            raise InputError(f"the {what} contains {words} at position {_position(text, offset)}")
     return text
 
 

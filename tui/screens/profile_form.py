@@ -140,14 +140,28 @@ class PasteAwareInput(Input):
 
     def _on_paste(self, event: events.Paste) -> None:
         # Runs before Input's own handler, which then inserts a one-line paste as usual.
-        if len(event.text.strip().splitlines()) > 1:
+        if self._handed_over(event.text):
             event.stop()
             event.prevent_default()
-            self.post_message(self.MultiLinePaste(self, event.text))
-        elif (found := labelled_value(event.text)) is not None:
-            event.stop()
-            event.prevent_default()
+
+    def action_paste(self) -> None:
+        """ctrl+v: the app's own clipboard (text copied in the app), taken as a terminal's paste is. Input's
+        own action put every line of it into this field (a refused paste of binding keys half-filled the
+        form); one line is inserted as Input inserts it."""
+        text = self.app.clipboard
+        if not self._handed_over(text):
+            lines = text.splitlines()
+            self.replace(lines[0] if lines else "", *self.selection)
+
+    def _handed_over(self, text: str) -> bool:
+        """Post a multi-line or a labelled one-line paste to the form; False for a plain line (kept here)."""
+        if len(text.strip().splitlines()) > 1:
+            self.post_message(self.MultiLinePaste(self, text))
+            return True
+        if (found := labelled_value(text)) is not None:
             self.post_message(self.LabelledPaste(self, *found))
+            return True
+        return False
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual runs a widget's key bindings (backspace, end, ctrl+w, ...) only once the key has bubbled up
@@ -170,6 +184,11 @@ class BindingKeysArea(TextArea):
     async def _on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own handler inserts the text (and posts Changed).
         self.pasted = True
+
+    def action_paste(self) -> None:
+        """ctrl+v: the app's own clipboard, read at once as a terminal's paste is (not as typed lines)."""
+        self.pasted = bool(self.app.clipboard) and not self.read_only  # else nothing changes (no Changed)
+        super().action_paste()
 
     @dataclass
     class Left(Message):

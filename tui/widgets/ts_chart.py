@@ -270,6 +270,14 @@ class ChartPlot(PlotWidget, inherit_bindings=False, can_focus=False):
                 stack.enter_context(canvas.batch_refresh())
             super()._render_plot()
 
+    def _render_y_label(self) -> None:
+        # textual-plot clears the left and bottom margins before writing their ticks, but writes the y
+        # label (the unit) over whatever the top margin holds: when the tick margin changed (wider labels
+        # after a zoom), the old label stayed beside the new one (``kkWh``, ``kWhh``) until a resize. The
+        # top margin holds nothing else, so it is cleared first.
+        self.query_one("#margin-top", Canvas).reset()
+        super()._render_y_label()
+
     def _render_line_plot(self, dataset: LinePlot) -> None:
         # The library maps point by point (get_hires_pixel_from_coordinate); the same arithmetic on
         # whole arrays gives the same floats, so the same segments are drawn.
