@@ -135,6 +135,9 @@ async def test_every_area_shows_no_real_identifier(
         await seed_certificates(app, tmp_path / "agents")
         bar = app.screen.query_one(StatusBar)
         assert "MASKED" in bar.marks
+        # The header is laid out with the masked names (longer than "demo"): the state is never cut off.
+        header = plain_screen(app).splitlines()[0]
+        assert header.rstrip().endswith("connected · token 30:00"), header
 
         # Assets: a pump's details, then the shared assets with their owners.
         screen = app.screen

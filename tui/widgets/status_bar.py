@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from tui.config.safety import PRODUCTION_MARK, READ_ONLY_MARK
 from tui.messages import ConnectionState, Phase, ProxyStatus
+from tui.widgets.masking import masker as presentation_masker
 
 PRESENTING_MARK = "MASKED"
 MARK_STYLE = {
@@ -188,7 +189,11 @@ class StatusBar(Widget):
             left.append(f" {SHORT_MARK[mark] if narrow else mark} ", MARK_STYLE[mark])
         if self.area:
             left.append(f" {self.area}", "bold")
-        right = Text(self.connection_text + " ", style=_PHASE_STYLE[self.state.phase])
+        connection = self.connection_text
+        masker = presentation_masker()
+        if masker is not None:  # masked names are longer than the real ones: lay out what will be shown
+            connection = masker.mask(connection)
+        right = Text(connection + " ", style=_PHASE_STYLE[self.state.phase])
         width = self.size.width
         if self.proxy is not None:
             # Before the connection, as long as the room allows; the connection gives way to its short form.
