@@ -157,6 +157,22 @@ def _services_with_settings(demo_services, tmp_path, text: str):
     return demo_services, path
 
 
+async def test_hints_in_panes_name_the_remapped_keys(demo_services, tmp_path, settle) -> None:
+    services, _path = _services_with_settings(
+        demo_services, tmp_path, '[keys]\n"assets.search" = "ctrl+f"\n"ts.pick" = "ctrl+t"\n'
+    )
+    app = IhubApp(services, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        left = app.screen.query_one("#assets-left")
+        assert str(left.border_subtitle).startswith("^f search · s shared · t types")
+        await pilot.press("3")
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.picker.box.placeholder.endswith("(press ^t)")
+        assert "Press ^t to pick" in str(screen.query_one("#ts-message").render())
+
+
 async def test_keymap_from_settings_remaps_keys_and_tells_bad_entries(
     demo_services, tmp_path, settle, recorder
 ) -> None:

@@ -242,7 +242,12 @@ class AssetsScreen(AreaScreen):
             flags.append("+ decommissioned")
         what = "Types" if self.view == "types" else "Assets"
         left.border_title = what + (f" ({', '.join(flags)})" if flags else "")
-        left.border_subtitle = "/ search · s shared · t types" if self.view == "tree" else "t back to assets"
+        key = self.key_of
+        left.border_subtitle = (
+            f"{key('assets.search')} search · {key('assets.shared')} shared · {key('assets.types')} types"
+            if self.view == "tree"
+            else f"{key('assets.types')} back to assets"
+        )
 
     # -- connection ------------------------------------------------------------------------------------
     def on_connection_changed(self, message: ConnectionChanged) -> None:

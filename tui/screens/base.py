@@ -24,6 +24,7 @@ An area subclasses it and writes ``compose_area`` (its content); the base screen
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, ClassVar, TypeVar, cast
@@ -163,6 +164,21 @@ class AreaScreen(Screen[None]):
         if selector in self.FOLDED_PANES:
             self._pane = self.FOLDED_PANES.index(selector)
             self._fold()
+
+    def key_of(self, binding_id: str) -> str:
+        """The key that runs ``binding_id`` now, as the key bar shows it (``/``, ``^f``): hints written in
+        panes name it, so a keymap entry in settings.toml (``[keys]``) changes them too. "" if unbound."""
+        keymap: dict[str, str] = getattr(self.app, "_keymap", {})
+        for cls in type(self).__mro__:
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if isinstance(binding, Binding) and binding.id == binding_id:
+                    if binding_id in keymap:
+                        first = keymap[binding_id].split(",")[0].strip()
+                        binding = dataclasses.replace(binding, key=first, key_display=None)
+                    else:
+                        binding = dataclasses.replace(binding, key=binding.key.split(",")[0].strip())
+                    return self.app.get_key_display(binding)
+        return ""
 
     def action_other_pane(self) -> None:
         if self.FOLDED_PANES:

@@ -260,7 +260,10 @@ class TimeSeriesScreen(AreaScreen):
         self.app.app_suspend_signal.subscribe(self, self._app_suspended)
         self.app.app_resume_signal.subscribe(self, self._app_resumed)
         self._show_range()
-        self._message("Press a to pick an asset, an aspect and variables (or c on an aspect in Assets).")
+        self._message(
+            f"Press {self.key_of('ts.pick')} to pick an asset, an aspect and variables "
+            "(or c on an aspect in Assets)."
+        )
         self.picker.display = True  # the asset list is filled once connected (on_connection_changed)
         self.chart.focus()
 
@@ -820,7 +823,7 @@ class TimeSeriesScreen(AreaScreen):
         self.table.clear(columns=True)
         self.stats.clear()
         self._set_status("")
-        self._message("Nothing charted. Press a to pick variables.")
+        self._message(f"Nothing charted. Press {self.key_of('ts.pick')} to pick variables.")
 
     # -- cursor --------------------------------------------------------------------------------------
     def action_cursor(self, direction: int) -> None:

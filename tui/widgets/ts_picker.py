@@ -65,7 +65,9 @@ class FilterInput(Input):
     def show_prompt(self, prompt: str, *, focused: bool | None = None) -> None:
         self.prompt = prompt
         focused = self.has_focus if focused is None else focused
-        self.placeholder = prompt if focused else f"{prompt} (press a)"
+        key_of = getattr(self.screen, "key_of", None) if self.is_attached else None
+        key = key_of("ts.pick") if key_of is not None else "a"
+        self.placeholder = prompt if focused else f"{prompt} (press {key})"
 
     def on_mount(self) -> None:
         self.show_prompt(self.prompt)
