@@ -34,7 +34,9 @@ def format_number(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "–"
-        if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
+        if 1e7 <= abs(value) < 1e15:  # a counter (17 418 801.1 kWh): every digit, min and max read apart
+            return f"{value:,.1f}".replace(",", " ")
+        if value != 0 and (abs(value) >= 1e15 or abs(value) < 1e-3):
             return f"{value:.{digits - 1}e}"
         text = f"{value:.{digits}g}" if abs(value) >= 1 else f"{value:.{digits}f}".rstrip("0").rstrip(".")
         if "e" in text:
