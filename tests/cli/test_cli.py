@@ -285,3 +285,16 @@ def test_a_bom_and_spaces_around_arguments_are_dropped() -> None:
     args = build_parser(argv).parse_args(argv)
     clean_arguments(args)
     assert args.name == "Pump 7" and args.description == "a\tb"  # spaces and tabs are ordinary in text
+
+
+def test_a_stray_argument_is_told_with_the_usage_of_the_command_it_was_given_to(capsys) -> None:
+    from tui.cli import main
+
+    with pytest.raises(SystemExit) as raised:
+        main(["certs", "check", "--cert", "a.pem", "--key", "a.key", "stray"])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: ihub certs check") and "unrecognized arguments: stray" in err
+    with pytest.raises(SystemExit):
+        main(["--bogus"])
+    assert capsys.readouterr().err.startswith("usage: ihub [")

@@ -177,7 +177,10 @@ def group_named(argv: Sequence[str]) -> Group | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ihub``; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(args_list).parse_args(args_list)
+    parser = build_parser(args_list)
+    args, extras = parser.parse_known_args(args_list)
+    if extras:  # said by the command they were given to, with its usage (not the root's)
+        _innermost(parser, args_list).error(f"unrecognized arguments: {' '.join(extras)}")
     group = GROUP_BY_NAME.get(args.command or "")
     restore = _present(args, wrap_output=group is not None and group.name not in APP_GROUPS)
     try:
@@ -199,6 +202,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _unexpected(exc)
     finally:
         restore()
+
+
+def _innermost(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser of the deepest command named in ``words`` (``ihub certs check`` -> check's parser)."""
+    words = list(words)
+    while True:
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        chosen = next((w for w in words if sub is not None and w in sub.choices), None)
+        if sub is None or chosen is None:
+            return parser
+        parser = sub.choices[chosen]
+        words = words[words.index(chosen) + 1 :]
 
 
 # Groups that open the app (their output is the terminal's screen, masked by the app itself).
