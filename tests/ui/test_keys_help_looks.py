@@ -169,7 +169,7 @@ async def test_hints_in_panes_name_the_remapped_keys(demo_services, tmp_path, se
         await pilot.press("3")
         await settle(app, pilot)
         screen = app.screen
-        assert screen.picker.box.placeholder.endswith("(press ^t)")
+        assert screen.picker.box.placeholder == "^t: Search assets…"
         assert "Press ^t to pick" in str(screen.query_one("#ts-message").render())
 
 
@@ -271,6 +271,17 @@ async def test_a_narrow_terminal_folds_side_by_side_panes_behind_o(demo_app: Ihu
         await pilot.press("escape")  # leaves the types
         await pilot.pause()
         assert screen.view == "tree"
+        # After a dialog on the details pane, focus is never given back into the folded tree pane.
+        await pilot.press("o", "p")
+        await settle(demo_app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        focused = screen.focused
+        assert focused is None or tree not in focused.ancestors_with_self or tree.display
+        await pilot.press("slash")
+        await pilot.pause()
+        assert tree.display and screen.query_one("#assets-search").value == ""
+        await pilot.press("escape")
         # Keys: the profile, and after t the connection test, one at a time.
         await pilot.press("1")
         await settle(demo_app, pilot)

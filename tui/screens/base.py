@@ -36,6 +36,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from tui.areas import Area
@@ -158,6 +159,22 @@ class AreaScreen(Screen[None]):
                 if target is not None:
                     self.call_after_refresh(target.focus)
                     break
+            else:
+                self.set_focus(None)  # nothing to focus in the shown pane: no key goes to the folded one
+
+    @on(events.ScreenResume)
+    def _refocus_after_resume(self) -> None:
+        """Back from a dialog: Textual gives the focus back (or to the first focusable widget, hidden or
+        not). Focus on a widget that is not shown (a folded pane, a closed search bar) moves to the first
+        shown one, so no key goes to a hidden box."""
+        self.call_after_refresh(self._focus_shown)
+
+    def _focus_shown(self) -> None:
+        focused = self.focused
+        if focused is None or _shown(focused):
+            return
+        target = next((w for w in self.focus_chain if _shown(w)), None)
+        self.set_focus(target)
 
     def show_pane(self, selector: str) -> None:
         """Make ``selector`` (one of ``FOLDED_PANES``) the pane a narrow terminal shows."""
@@ -404,3 +421,8 @@ def _action_of(callback: object, screen: Screen) -> str | None:
     if getattr(callback, "__self__", None) is screen and name.startswith("action_"):
         return name.removeprefix("action_")
     return None
+
+
+def _shown(widget: Widget) -> bool:
+    """Whether ``widget`` and every container around it are displayed."""
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))

@@ -41,7 +41,7 @@ HINTS = {
     Stage.VARIABLE: "enter chart / remove · esc back",
 }
 PLACEHOLDERS = {
-    Stage.ASSET: "Search assets by name…",
+    Stage.ASSET: "Search assets…",
     Stage.ASPECT: "Filter aspects…",
     Stage.VARIABLE: "Filter variables…",
 }
@@ -67,7 +67,7 @@ class FilterInput(Input):
         focused = self.has_focus if focused is None else focused
         key_of = getattr(self.screen, "key_of", None) if self.is_attached else None
         key = key_of("ts.pick") if key_of is not None else "a"
-        self.placeholder = prompt if focused else f"{prompt} (press {key})"
+        self.placeholder = prompt if focused else f"{key}: {prompt}"  # short: the box is narrow at 80x24
 
     def on_mount(self) -> None:
         self.show_prompt(self.prompt)
