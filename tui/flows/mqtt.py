@@ -834,11 +834,8 @@ async def check_connection(
     # 1. files --------------------------------------------------------------------------------------
     await report.start(CheckStep.CERTIFICATE)
     try:
-        if api is not None and tenant is None:
-            tenant = await _tenant(api)
-        now = await _broker_now(api, now)
-        prepared = await asyncio.to_thread(
-            prepare,
+        prepared, now = await _prepare_for(
+            api,
             certificate,
             key,
             root_ca=root_ca,
@@ -848,10 +845,6 @@ async def check_connection(
             now=now,
             tls_max_version=tls_max_version,
         )
-        if api is not None and not client_id:
-            agent_id = await _agent_client_id(api, prepared.certificate)
-            if agent_id:
-                prepared.client_id = prepared.expected_client_id = agent_id
     except CheckFailed as failed:
         await report.end(CheckStep.CERTIFICATE, StepState.FAILED, failed.message)
         return result(False, failed)
@@ -932,6 +925,42 @@ async def _connack_failure(
         )
     words = _CONNACK_WORDS.get(rc, session.connack_words or "unknown code")
     return CheckFailed(Cause.CONNECT_REFUSED, f"the broker refused the connection: CONNACK {rc} ({words})")
+
+
+async def _prepare_for(
+    api: ApiClient | None,
+    certificate: Path | str,
+    key: Path | str,
+    *,
+    root_ca: Path | str | None,
+    client_id: str | None,
+    tenant: str | None,
+    key_passphrase: str | None,
+    now: dt.datetime | None = None,
+    tls_max_version: ssl.TLSVersion | None = None,
+) -> tuple[Prepared, dt.datetime]:
+    """``prepare`` as an agent of the profile's tenant: the tenant asked when not given, validity judged at
+    the broker's now, and an agent certificate's own client id when none was given. Returns the prepared
+    files and that now; raises ``CheckFailed``."""
+    if api is not None and tenant is None:
+        tenant = await _tenant(api)
+    moment = await _broker_now(api, now)
+    prepared = await asyncio.to_thread(
+        prepare,
+        certificate,
+        key,
+        root_ca=root_ca,
+        client_id=client_id,
+        tenant=tenant,
+        key_passphrase=key_passphrase,
+        now=moment,
+        tls_max_version=tls_max_version,
+    )
+    if api is not None and not client_id:
+        agent_id = await _agent_client_id(api, prepared.certificate)
+        if agent_id:
+            prepared.client_id = prepared.expected_client_id = agent_id
+    return prepared, moment
 
 
 async def _tenant(api: ApiClient) -> str | None:
@@ -1082,23 +1111,15 @@ async def publish_timeseries(
     if every is None:
         count = 1
     clock = clock or (lambda: dt.datetime.now(dt.UTC))
-    if api is not None and tenant is None:
-        tenant = await _tenant(api)
-    moment = await _broker_now(api, None)
-    prepared = await asyncio.to_thread(
-        prepare,
+    prepared, moment = await _prepare_for(
+        api,
         certificate,
         key,
         root_ca=root_ca,
         client_id=client_id,
         tenant=tenant,
         key_passphrase=key_passphrase,
-        now=moment,
     )
-    if api is not None and not client_id:
-        agent_id = await _agent_client_id(api, prepared.certificate)
-        if agent_id:
-            prepared.client_id = prepared.expected_client_id = agent_id
     validity, validity_text = _validity_note(prepared.info, moment)
     timeouts = _Timeouts(peek=peek_seconds)
     await _transport(prepared, broker, api, _Reporter(None), timeouts, validity, validity_text)
