@@ -129,6 +129,95 @@ async def test_error_during_concurrent_paging_propagates(mock_api) -> None:
         [a async for a in api.paginate_hal(ASSETS, "assets")]
 
 
+async def test_a_slow_page_does_not_hold_back_the_requests_behind_it(mock_api) -> None:
+    """While page 1's answer is awaited, the other request slots keep reading the pages after it (up to
+    the read-ahead window), never more than ``concurrency`` at once; the pages still come in order."""
+    from tui.api.client import PAGE_WINDOW_FACTOR
+
+    server = HalServer(assets(200 * 40))
+    slow_page_answers = asyncio.Event()
+
+    window = 4 * PAGE_WINDOW_FACTOR
+    window_read = asyncio.Event()  # every page of the window but the slow one answered
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params["page"] == "1":
+            await slow_page_answers.wait()
+        response = await server(request)
+        if len(server.pages) >= window - 1:
+            window_read.set()
+        return response
+
+    api, _ = mock_api(handler, page_concurrency=4)
+    got: list[str] = []
+
+    async def read() -> None:
+        async for items in api.paginate_hal_pages(ASSETS, "assets", {"sort": "name,asc"}):
+            got.extend(a["assetId"] for a in items)
+
+    reader = asyncio.create_task(read())
+    await asyncio.wait_for(window_read.wait(), 5)
+    await asyncio.sleep(0.02)
+    assert sorted(server.pages) == [0, *range(2, window + 1)]  # nothing beyond the window meanwhile
+    assert len(server.pages) > 2 * 4  # far more than the slots: they did not wait for page 1
+    assert len(got) == 200  # page 0 only: the rest waits for page 1, in order
+    slow_page_answers.set()
+    await asyncio.wait_for(reader, 5)
+    assert got == [a["assetId"] for a in server.items]
+    assert server.max_in_flight <= 4
+
+
+async def test_record_pages_pass_each_asset_on_as_its_typed_model_encodes() -> None:
+    """``record_pages`` (``ihub assets ls -o json``) gives, for every asset of the demo tenant, the JSON
+    object the typed ``Asset`` encodes to (the same fields, names and defaults), without ``_links``."""
+    from tests.api.conftest import SIM_GATEWAY
+    from tui.api.auth import Credentials, CredentialStyle
+    from tui.api.client import ApiClient, ConnectionConfig
+    from tui.api.decode import encode
+    from tui.sim.app import create_app
+    from tui.sim.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimConfig
+    from tui.sim.transport import sim_transport
+
+    cred = Credentials(
+        CredentialStyle.CLIENT_CREDENTIALS, SIM_GATEWAY + "/oauth/token", DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
+    config = ConnectionConfig(SIM_GATEWAY, cred)
+    async with ApiClient(config, transport=sim_transport(create_app(SimConfig(assets=600)))) as api:
+        typed = [a for page in [p async for p in api.assets.list_pages()] for a in page]
+        records = [r for page in [p async for p in api.assets.record_pages()] for r in page]
+        first, total = await api.assets.record_page(0, 50)
+    assert len(records) == len(typed) == total > 600
+    assert [json.loads(encode(r)) for r in records] == [json.loads(encode(a)) for a in typed]
+    assert "_links" not in json.loads(encode(records[0]))
+    assert [json.loads(encode(r)) for r in first] == [json.loads(encode(a)) for a in typed[:50]]
+
+
+async def test_records_keep_what_the_service_sent_and_defaults_for_what_it_left_out(mock_api) -> None:
+    items = [
+        {
+            "assetId": "a" * 32,
+            "name": "Pump",
+            "location": {"country": "Neverland", "extra": 1},
+            "_links": {"self": {"href": "x"}},
+        },
+        {"assetId": "b" * 32},
+    ]
+    api, _ = mock_api(HalServer(items))
+    from tui.api.decode import encode
+
+    [page] = [p async for p in api.assets.record_pages()]
+    first, second = (json.loads(encode(r)) for r in page)
+    assert first["location"] == {"country": "Neverland", "extra": 1}  # passed on as sent
+    assert "_links" not in first
+    assert second["name"] == "" and second["aspects"] == [] and second["parentId"] is None
+
+
+async def test_a_record_without_asset_id_is_a_format_error(mock_api) -> None:
+    api, _ = mock_api(HalServer([{"name": "no id"}]))
+    with pytest.raises(ResponseFormatError, match="asset listing"):
+        [p async for p in api.assets.record_pages()]
+
+
 # -- Link paging ------------------------------------------------------------------------------------
 
 TS = "/api/iottimeseries/v3/timeseries/" + "a" * 32 + "/env"
@@ -193,3 +282,16 @@ async def test_link_body_must_be_an_array(mock_api) -> None:
     )
     with pytest.raises(ResponseFormatError, match="JSON array"):
         [r async for r in api.paginate_link(TS)]
+
+
+def test_unique_drops_ids_seen_before_or_twice_in_a_page_and_keeps_items_without_id() -> None:
+    from tui.api.client import _unique
+
+    seen: set[str] = set()
+    page = [{"id": "a"}, {"id": "b"}]
+    assert _unique(page, seen, lambda i: i.get("id")) == page and seen == {"a", "b"}
+    twice = [{"id": "c"}, {"id": "d"}, {"id": "c", "n": 2}]
+    assert _unique(twice, seen, lambda i: i.get("id")) == [{"id": "c"}, {"id": "d"}]
+    again = [{"id": "b"}, {"id": "e"}, {}, {}]
+    assert _unique(again, seen, lambda i: i.get("id")) == [{"id": "e"}, {}, {}]
+    assert seen == {"a", "b", "c", "d", "e"}

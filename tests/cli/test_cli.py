@@ -179,6 +179,48 @@ def test_version_and_help_import_nothing_heavy(args: tuple[str, ...]) -> None:
     assert not any(m.startswith("tui.cli.") for m in modules)
 
 
+def test_a_listing_with_the_secret_in_the_environment_loads_no_keyring_crypto_or_httpx_cli() -> None:
+    """``ihub assets ls`` with the binding keys in IHUB_* variables (a deployment, the benchmark) reads no
+    keyring and no vault, so neither is imported; nor is httpx's own command line tool (rich, click,
+    pygments), which httpx would import at start-up."""
+    import json
+
+    from tui.sim.config import SimConfig
+    from tui.sim.server import SimServer
+
+    server = SimServer(SimConfig())
+    server.start()
+    try:
+        env = {
+            **os.environ,
+            "IHUB_GATEWAY": server.url,
+            "IHUB_TOKEN_URL": f"{server.url}/oauth/token",
+            "IHUB_CLIENT_ID": DEMO_CLIENT_ID,
+            "IHUB_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        }
+        result = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+            [sys.executable, "-X", "importtime", "-m", "tui", "assets", "ls", "-o", "json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr[-800:]
+    assert json.loads(result.stdout)[0]["assetId"]
+    modules = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "httpx" in modules
+    loaded = sorted(
+        m for m in modules if m.split(".")[0] in ("keyring", "cryptography", "rich", "click", "pygments")
+    )
+    assert loaded == []
+
+
 def test_only_the_named_group_is_imported() -> None:
     result, modules = _imported_modules("sim", "--help")
     assert result.returncode == 0, result.stderr[-500:]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import httpx
@@ -18,6 +19,7 @@ from tui.api.models import (
     Aspect,
     AspectType,
     Asset,
+    AssetRecord,
     AssetType,
     Etag,
     HierarchyEntry,
@@ -91,8 +93,7 @@ def _listing_params(
     return params
 
 
-def _asset_id(asset: Asset) -> str:
-    return asset.asset_id
+_asset_id: Callable[[Any], str] = attrgetter("asset_id")  # Asset and AssetRecord (C speed: 100 000s)
 
 
 def _type_id(item: AssetType | AspectType) -> str | None:
@@ -104,6 +105,9 @@ def _name(item: Aspect | VariableDefinition) -> str | None:
 
 
 ASSET_PAGES = HalPageDecoder(C.KEY_ASSETS, Asset, what="asset listing", item_id=_asset_id)
+ASSET_RECORD_PAGES: HalPageDecoder[Any] = HalPageDecoder(
+    C.KEY_ASSETS, AssetRecord, what="asset listing", item_id=_asset_id
+)
 ASSET_TYPE_PAGES = HalPageDecoder(C.KEY_ASSET_TYPES, AssetType, what="asset type listing", item_id=_type_id)
 ASPECT_TYPE_PAGES = HalPageDecoder(
     C.KEY_ASPECT_TYPES, AspectType, what="aspect type listing", item_id=_type_id
@@ -189,6 +193,38 @@ class AssetManagement:
             if paths is not None:
                 paths.share(items)
             yield items
+
+    async def record_pages(
+        self,
+        filter: str | dict[str, Any] | None = None,
+        sort: str | None = C.DEFAULT_SORT,
+        include_shared: bool | None = None,
+        page_size: int = C.AM_MAX_PAGE_SIZE,
+        concurrency: int | None = None,
+    ) -> AsyncIterator[builtins.list[Any]]:
+        """``list_pages`` as ``AssetRecord`` items: every matching asset to be passed on as JSON
+        (``msgspec.json.encode``) without being looked into; in order, each asset once."""
+        params = _listing_params(filter, sort, include_shared)
+        async for items in self._c.paginate_hal_pages(
+            C.AM_ASSETS, C.KEY_ASSETS, params, page_size, decoder=ASSET_RECORD_PAGES, concurrency=concurrency
+        ):
+            yield items
+
+    async def record_page(
+        self,
+        page: int = 0,
+        size: int = 50,
+        filter: str | dict[str, Any] | None = None,
+        sort: str | None = C.DEFAULT_SORT,
+        include_shared: bool | None = None,
+    ) -> tuple[builtins.list[Any], int]:
+        """``page`` as ``AssetRecord`` items: ``(records, totalElements)``."""
+        params = _listing_params(filter, sort, include_shared)
+        items, info = await self._c.get_page(
+            C.AM_ASSETS, C.KEY_ASSETS, params, page=page, size=size, decoder=ASSET_RECORD_PAGES
+        )
+        total = info.total_elements if info.total_elements is not None else len(items)
+        return items, total
 
     async def list(
         self,

@@ -54,6 +54,8 @@ log = logging.getLogger("ihub.api")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES_IDEMPOTENT = frozenset({500, 502, 503, 504})
+# Pages of a concurrent listing read ahead of its consumer: this many times the requests in flight.
+PAGE_WINDOW_FACTOR = 4
 
 Sleep = Callable[[float], Awaitable[Any]]
 T = TypeVar("T")
@@ -118,12 +120,15 @@ class ApiClient:
             trust_env=config.trust_env,
             follow_redirects=False,
             headers={"User-Agent": f"ihub/{__version__}", "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=max(10, config.page_concurrency * 2)),
+            limits=httpx.Limits(max_connections=max(32, config.page_concurrency * 2)),
         )
         # On the real network (no injected transport) plain HTTP is for loopback only.
         self._plain_http_refused = (
             transport is None and self._gateway.scheme == "http" and not is_loopback_host(self._gateway.host)
         )
+        # Requests reach httpcore's connection pool one at a time (see ``_start``): on the real network only;
+        # an injected transport has no pool.
+        self._starts: asyncio.Lock | None = asyncio.Lock() if transport is None else None
         self.tokens = TokenProvider(
             config.credentials,
             self._http,
@@ -219,7 +224,8 @@ class ApiClient:
             hdrs["Authorization"] = f"Bearer {token.access_token}"
             started = time.perf_counter()
             self.requests += 1
-            trace = HopTrace()
+            release = await self._start()
+            trace = HopTrace(on_connection=release)
             try:
                 response = await self._http.request(
                     method,
@@ -246,9 +252,13 @@ class ApiClient:
                     continue
                 log.info("%s %s: %s", method, _log_path(path, clean_params), err.message)
                 raise err from None
+            finally:
+                if trace.on_connection is not None:  # no connection was taken (an error, a cancel)
+                    trace.on_connection()
             status = response.status_code
             elapsed_ms = (time.perf_counter() - started) * 1000
-            log.debug("%s %s -> %d (%.0f ms)", method, _log_path(path, clean_params), status, elapsed_ms)
+            if log.isEnabledFor(logging.DEBUG):  # the query string is built only when it is logged
+                log.debug("%s %s -> %d (%.0f ms)", method, _log_path(path, clean_params), status, elapsed_ms)
             if status == 401 and not refreshed:
                 refreshed = True
                 self.tokens.invalidate(token)
@@ -287,6 +297,29 @@ class ApiClient:
             refusal = error_from_response(response, method=method, now=self._clock())
             log.info("%s %s -> %d: %s", method, _log_path(path, clean_params), status, refusal)
             raise refusal
+
+    async def _start(self) -> Callable[[], None] | None:
+        """Wait for this request's turn to take a connection from the pool; returns the release, which
+        ``HopTrace`` calls once the request holds its connection (None: no pool, no turn to wait for).
+
+        httpcore hands a kept-alive connection that is idle to every request that arrives before the
+        first of them has started on it; all but one then fail over and ask again, each time scanning
+        the pool. When many pages come in at once (a CPU-bound listing), that costs more client CPU
+        than the requests themselves. Taking turns costs a few event-loop steps per request.
+        """
+        starts = self._starts
+        if starts is None:
+            return None
+        await starts.acquire()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                starts.release()
+
+        return release
 
     def _url_for(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -348,13 +381,24 @@ class ApiClient:
         Without ``decoder`` the items are dicts; with one they are decoded straight from the response
         bytes into its item type. A body that is not a HAL page raises ``ResponseFormatError``.
         """
+        response = await self._page_response(path, params, page, size)
+        return self._page_items(response, key, page, size, decoder)
+
+    async def _page_response(
+        self, path: str, params: dict[str, Any] | None, page: int, size: int
+    ) -> httpx.Response:
         query = dict(params or {})
         query[C.PARAM_PAGE] = page
         query[C.PARAM_SIZE] = max(1, min(size, C.AM_MAX_PAGE_SIZE))
+        return await self.request("GET", path, params=query, expected=(200,))
+
+    @staticmethod
+    def _page_items(
+        response: httpx.Response, key: str, page: int, size: int, decoder: HalPageDecoder[Any] | None
+    ) -> tuple[list[Any], PageInfo]:
         if decoder is None:
-            body = await self.get_json(path, params=query)
+            body = parse_json(response)
             return hal_items(body, key), PageInfo.from_body(body, requested_page=page, requested_size=size)
-        response = await self.request("GET", path, params=query, expected=(200,))
         try:
             return decoder(response.content, page)
         except ResponseFormatError as err:
@@ -412,12 +456,26 @@ class ApiClient:
                 number += 1
             return
         limit = max(1, concurrency if concurrency is not None else self.config.page_concurrency)
+        # ``limit`` requests are in flight whenever pages remain: a request starts as soon as another's
+        # answer is in, not when the consumer takes the next page in order. Waiting for the page in
+        # order would leave the other connections idle while one slow answer is awaited, and start the
+        # next requests in a burst that httpcore assigns to connections one collision at a time (twice
+        # the client CPU of the listing, measured). Answers read ahead of the consumer are bounded by
+        # ``window`` pages (memory).
+        gate = asyncio.Semaphore(limit)
+        window = limit * PAGE_WINDOW_FACTOR
+
+        async def fetch_gated(number: int) -> tuple[list[Any], PageInfo]:
+            async with gate:
+                response = await self._page_response(path, params, number, size)
+            return self._page_items(response, key, number, size, decoder)
+
         next_page = 1
         pending: deque[asyncio.Task[tuple[list[Any], PageInfo]]] = deque()
         try:
             while next_page < total_pages or pending:
-                while next_page < total_pages and len(pending) < limit:
-                    pending.append(asyncio.create_task(fetch(next_page)))
+                while next_page < total_pages and len(pending) < window:
+                    pending.append(asyncio.create_task(fetch_gated(next_page)))
                     next_page += 1
                 items, info = await pending.popleft()
                 later = info.total_pages_for(len(items))
@@ -572,11 +630,17 @@ def _item_id(item: dict[str, Any]) -> str | None:
     return str(value) if value is not None else None
 
 
-def _unique(items: Iterable[T], seen: set[str], item_id: Callable[[T], str | None]) -> list[T]:
+def _unique(items: list[T], seen: set[str], item_id: Callable[[T], str | None]) -> list[T]:
     """The items whose id was not seen yet (items without an id are all kept); records the new ids."""
+    ids = list(map(item_id, items))
+    if None not in ids and seen.isdisjoint(ids):
+        before = len(seen)
+        seen.update(ids)  # type: ignore[arg-type]
+        if len(seen) - before == len(ids):
+            return items  # the usual page: every id new, none twice (set operations, no loop)
+        seen.difference_update(ids)  # an id twice within the page: sort it out one by one
     fresh: list[T] = []
-    for item in items:
-        ident = item_id(item)
+    for item, ident in zip(items, ids, strict=True):
         if ident is not None:
             if ident in seen:
                 continue

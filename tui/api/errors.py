@@ -22,6 +22,7 @@ import math
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -278,20 +279,27 @@ class HopTrace:
     names the hop that failed. Phases: ``tcp`` (connecting to the server or the proxy), ``tls``,
     ``proxy_connect`` (a CONNECT sent to the proxy, its answer awaited), ``request``, ``response``
     (waiting for the answer), ``body``.
+
+    ``on_connection`` (optional) is called once, when the request holds its connection: a new one being
+    opened (``connect_tcp``) or a kept-alive one it sends its headers on.
     """
 
-    __slots__ = ("phase", "tcp_host", "tcp_port", "tunnel")
+    __slots__ = ("on_connection", "phase", "tcp_host", "tcp_port", "tunnel")
 
-    def __init__(self) -> None:
+    def __init__(self, on_connection: Callable[[], None] | None = None) -> None:
         self.phase: str | None = None
         self.tcp_host: str | None = None
         self.tcp_port: int | None = None
         self.tunnel: str | None = None  # "host:port" of a CONNECT sent to a proxy
+        self.on_connection = on_connection
 
     async def __call__(self, name: str, info: dict[str, Any]) -> None:
         if not name.endswith(".started"):
             return
         step = name[: -len(".started")].rsplit(".", 1)[-1]
+        if self.on_connection is not None and step in ("connect_tcp", "send_request_headers"):
+            self.on_connection()
+            self.on_connection = None
         if step == "connect_tcp":
             self.phase = "tcp"
             self.tcp_host = str(info.get("host") or "") or None

@@ -176,6 +176,10 @@ def group_named(argv: Sequence[str]) -> Group | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ihub``; returns the exit code."""
+    # httpx imports its own command line tool (click, rich, pygments: about 45 ms of every command's
+    # start) whenever those are installed, as they are beside Textual; ihub never runs it. A None entry
+    # makes httpx's optional import of it fail as it does without them (httpx/__init__.py).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
     args, extras = parser.parse_known_args(args_list)

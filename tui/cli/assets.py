@@ -295,7 +295,7 @@ class _Runner:
             started = False
             count = 0
 
-            def emit(assets: Sequence[Asset]) -> None:
+            def emit(assets: Sequence[Any]) -> None:
                 nonlocal started, count
                 if session.dry_run or not assets:
                     return
@@ -303,23 +303,27 @@ class _Runner:
                 if fast_json:
                     from tui.api.decode import encode
 
-                    body = encode(list(assets))[1:-1]  # the page's objects, API field names, UTF-8
+                    body = encode(assets)[1:-1]  # the page's objects, API field names, UTF-8
                     self._write_bytes((b"[\n" if not started else b",\n") + body)
                     started = True
                 else:
                     printer.add(_row(a, columns) for a in assets)
 
+            # JSON without --select passes the service's objects on (AssetRecord: not looked into).
             if self.args.all:
-                async for page in api.assets.list_pages(
-                    query,
-                    include_shared=self._shared,
-                    concurrency=LIST_CONCURRENCY,
-                    share_paths=not fast_json,
-                ):
+                pages = (
+                    api.assets.record_pages(query, include_shared=self._shared, concurrency=LIST_CONCURRENCY)
+                    if fast_json
+                    else api.assets.list_pages(
+                        query, include_shared=self._shared, concurrency=LIST_CONCURRENCY, share_paths=False
+                    )
+                )
+                async for page in pages:
                     emit(page)
                 total = count
             else:
-                first, total = await api.assets.page(0, 200, query, include_shared=self._shared)
+                first_page = api.assets.record_page if fast_json else api.assets.page
+                first, total = await first_page(0, 200, query, include_shared=self._shared)
                 emit(first)
             if session.dry_run:
                 return EXIT_OK

@@ -17,12 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
-
-import keyring
-import keyring.backend
-import keyring.core
-import keyring.errors
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.api.errors import mask_secret
 from tui.config.inputs import InputError, clean_secret
@@ -37,6 +32,12 @@ from tui.config.vault import (
     VaultLockedError,
     VaultPassphraseError,
 )
+
+if TYPE_CHECKING:
+    import keyring.backend
+
+# keyring is imported where it is first used (about 20 ms): a command whose secret comes from
+# IHUB_CLIENT_SECRET or the session never loads it.
 
 __all__ = [
     "ENV_VAULT_PASSPHRASE",
@@ -148,6 +149,8 @@ def _first_line(exc: BaseException, secret: str | None = None) -> str:
     text = mask_secret(text, secret)
     if text:
         return text
+    import keyring.errors
+
     if isinstance(exc, keyring.errors.KeyringLocked):
         return "the keyring is locked"
     if isinstance(exc, keyring.errors.InitError):
@@ -204,6 +207,10 @@ def _classify(backend: keyring.backend.KeyringBackend, environ: Mapping[str, str
 
 
 def _probe(environ: Mapping[str, str], box: dict[str, str]) -> KeyringStatus:
+    import keyring
+    import keyring.core
+    import keyring.errors
+
     chosen = environ.get(ENV_KEYRING_BACKEND, "").strip()
     if chosen:
         try:
@@ -280,6 +287,8 @@ class SecretStore:
     def _keyring_call(
         self, what: str, fn: Callable[[keyring.backend.KeyringBackend], T], secret: str = ""
     ) -> T:
+        import keyring.errors
+
         status = self.keyring_status()
         if not status.usable or status.instance is None:
             raise KeyringUnavailableError(f"the OS keyring is not usable: {status.reason}")
@@ -532,6 +541,8 @@ class SecretStore:
             except VaultCorruptError:
                 pass  # a damaged vault cannot be edited; the entry stays encrypted
         if keep is not StoreKind.KEYRING and self.keyring_status().usable:
+            import keyring.errors
+
             try:
                 self._keyring_call(
                     "delete", lambda b: b.delete_password(self._service(profile_name), USERNAME)

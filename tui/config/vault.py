@@ -22,10 +22,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 from tui.config.settings import write_private_file
 
 FORMAT = "ihub-vault"
@@ -78,6 +74,8 @@ class _Kdf:
         self.salt, self.n, self.r, self.p = salt, n, r, p
 
     def derive(self, passphrase: str) -> bytes:
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
         return Scrypt(salt=self.salt, length=KEY_BYTES, n=self.n, r=self.r, p=self.p).derive(
             passphrase.encode("utf-8")
         )
@@ -121,6 +119,8 @@ class Vault:
             kdf = _Kdf(os.urandom(SALT_BYTES), SCRYPT_N, SCRYPT_R, SCRYPT_P)
             self._kdf, self._key = kdf, kdf.derive(passphrase)
             return
+        from cryptography.exceptions import InvalidTag
+
         kdf = self._kdf_from(envelope)
         key = kdf.derive(passphrase)
         try:
@@ -149,6 +149,8 @@ class Vault:
         sealed = self._entries(envelope).get(name)
         if sealed is None:
             return None
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._open(key, name, sealed).decode("utf-8")
         except (InvalidTag, UnicodeDecodeError):
@@ -255,6 +257,8 @@ class Vault:
 
     @staticmethod
     def _seal(key: bytes, name: str, plain: bytes) -> dict[str, str]:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         nonce = os.urandom(NONCE_BYTES)
         return {"nonce": _b64e(nonce), "ct": _b64e(AESGCM(key).encrypt(nonce, plain, name.encode("utf-8")))}
 
@@ -265,6 +269,8 @@ class Vault:
         ct = _b64d(sealed.get("ct"), self.path)
         if len(nonce) != NONCE_BYTES:
             raise VaultCorruptError(f"the vault file {self.path} is damaged (nonce)")
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         return AESGCM(key).decrypt(nonce, ct, name.encode("utf-8"))
 
     def _write(self, envelope: dict[str, Any]) -> None:
