@@ -203,6 +203,36 @@ def test_the_log_is_rotated_by_size_and_read_back_in_order(paths: AppPaths) -> N
     assert log.count == 200 and log.session(1)[0].entry.path == "/api/n/199"
 
 
+def test_a_log_that_grows_from_an_existing_file_rotates_when_it_reaches_the_limit(paths: AppPaths) -> None:
+    path = paths.activity_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(_entry(0)) + "\n")
+    start = path.stat().st_size
+    line = len(dumps(_entry(1))) + 1
+    log = ActivityLog(path, max_bytes=start + 3 * line, backups=1)
+    for n in range(1, 4):  # the file reaches the limit with the third line: rotated before it
+        log.record(_entry(n))
+    log.close()
+
+    def paths_in(file: Path) -> list[str]:
+        return [json.loads(line)["path"] for line in file.read_text().splitlines()]
+
+    assert paths_in(path.with_name("activity.jsonl.1")) == ["/api/n/0", "/api/n/1", "/api/n/2"]
+    assert paths_in(path) == ["/api/n/3"]
+    assert [e.path for e in read_entries(path)] == [f"/api/n/{n}" for n in range(4)]
+
+
+def test_a_log_pointed_at_something_other_than_a_file_is_never_rotated(tmp_path: Path) -> None:
+    path = tmp_path / "activity.jsonl"
+    path.symlink_to("/dev/null")  # were it rotated, the link (not /dev/null) would be renamed
+    log = ActivityLog(path, max_bytes=500, backups=2)
+    for n in range(50):
+        log.record(_entry(n))
+    log.close()
+    assert path.is_symlink() and not (tmp_path / "activity.jsonl.1").exists()
+    assert log.problem is None and log.count == 50
+
+
 def test_unreadable_lines_are_skipped_and_counted(paths: AppPaths) -> None:
     path = paths.activity_file
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,7 @@ import logging
 import logging.handlers
 import os
 import re
+import stat
 import threading
 import time
 from collections import deque
@@ -235,16 +236,45 @@ class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
     def __init__(self, path: Path, max_bytes: int, backups: int, on_error: Callable[[str], None]) -> None:
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
         self._on_error = on_error
+        self._size = 0
+        self._regular = True
 
     def _open(self) -> Any:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115 - the handler owns it
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def handleError(self, record: logging.LogRecord | None) -> None:  # noqa: N802 - logging's name
         import sys
 
         error = sys.exc_info()[1]
         self._on_error(f"{type(error).__name__}: {error}" if error else "unknown error")
+
+    def write_line(self, text: str) -> None:
+        """``text`` as one line, rotating first when the file would reach ``maxBytes``: what ``handle``
+        does with a record, without building the record, formatting it twice and looking the path up
+        twice per line (the activity log writes a line per API call). The size is taken from the file
+        when it is opened and counted from there: lines that another process appends meanwhile move the
+        rotation a little later, never lose a line."""
+        line = text + "\n"
+        assert self.lock is not None  # logging.Handler creates it
+        with self.lock:
+            try:
+                if self.stream is None:
+                    self.stream = self._open()
+                    status = os.fstat(self.stream.fileno())
+                    self._size = status.st_size
+                    self._regular = stat.S_ISREG(status.st_mode)  # never rotate /dev/null (bpo-45401)
+                size = len(line.encode("utf-8")) if not line.isascii() else len(line)
+                rotate = self._regular and self.maxBytes > 0 and self._size > 0
+                if rotate and self._size + size >= self.maxBytes:
+                    self.doRollover()
+                    self.stream = self._open()
+                    self._size = 0
+                self.stream.write(line)
+                self.stream.flush()
+                self._size += size
+            except Exception:  # noqa: BLE001 - kept and said once (on_error), never raised into a call
+                self.handleError(None)
 
 
 class ActivityLog:
@@ -294,7 +324,7 @@ class ActivityLog:
         if handler is not None:
             if handler.stream is None and not self._prepare_folder(handler):
                 return
-            handler.handle(logging.makeLogRecord({"msg": _encode(entry).decode("utf-8")}))
+            handler.write_line(_encode(entry).decode("utf-8"))
 
     def proxy_listener(self, profile: str, *, gateway: str = "") -> Callable[[Any], None]:
         """A callback for ``ProxyServer.subscribe``: one entry per forwarded request (source ``proxy``).
