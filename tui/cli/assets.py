@@ -4,7 +4,9 @@ Commands (issue 8 §3):
 
 * ``ls [--name TEXT] [--type TYPEID] [--parent ID] [--filter JSON] [--shared] [--all] [--select F,...]``:
   rows are printed as pages arrive; ``--all`` reads every page with 16 pages in flight. ``-o json`` is one
-  JSON array of asset objects with the API's field names (written page by page), ``-o csv`` has a header.
+  JSON array of asset objects with the API's field names (written page by page): every field of ``Asset``
+  as the service sent it (``AssetRecord``: nested values are not rebuilt, ``_links`` are left out);
+  ``-o csv`` has a header.
 * ``show ID``: the facts of the app's details pane, static variables, aspects with latest values and a
   24 h trend (IoT Time Series v3, Aggregates v4). A section that cannot be read says why; the rest stays.
 * ``tree [ID] [--depth N] [--limit N]``: the hierarchy as an indented tree (children read level by level,
