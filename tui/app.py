@@ -128,6 +128,14 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             show=False,
             id="app.mouse",
         ),
+        Binding(
+            "escape",
+            "dismiss_notifications",
+            "Dismiss",
+            tooltip="Dismiss the notifications shown (where escape has no other use)",
+            show=False,
+            id="app.dismiss_notifications",
+        ),
         Binding("q", "quit", "Quit", tooltip="Quit ihub", id="app.quit"),
         Binding(
             "ctrl+q", "quit", "Quit", tooltip="Quit ihub", show=False, priority=True, id="app.quit_anywhere"
@@ -432,6 +440,11 @@ class IhubApp(CrashGuard, ProxyCommands, App[None]):
             timeout=15,
             markup=False,
         )
+
+    def action_dismiss_notifications(self) -> None:
+        """Escape where nothing else uses it: the toasts shown go away at once instead of covering the
+        screen for their 8-15 s."""
+        self.clear_notifications()
 
     def action_toggle_mouse(self) -> None:
         self._set_mouse_capture(not self.mouse_reporting)

@@ -44,6 +44,7 @@ BINDING_PURPOSES: dict[str, str] = {
     "app.help": APP,
     "app.command_palette": APP,
     "app.mouse": APP,
+    "app.dismiss_notifications": APP,
     "app.quit": APP,
     "app.quit_anywhere": APP,
     "help.close": NAVIGATE,

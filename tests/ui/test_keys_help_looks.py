@@ -299,3 +299,27 @@ async def test_a_narrow_terminal_folds_side_by_side_panes_behind_o(demo_app: Ihu
         await pilot.press("2")
         await pilot.pause()
         assert tree.display and details.display
+
+
+@pytest.mark.parametrize("area", [a.mode for a in AREAS])
+async def test_escape_dismisses_the_notifications_where_it_has_no_other_use(
+    demo_app: IhubApp, settle, area: str
+) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(demo_app, pilot)
+        demo_app.switch_area(area)
+        await settle(demo_app, pilot)
+        demo_app.notify("Saved somewhere", title="Exported", timeout=30)
+        demo_app.notify("Something failed", severity="error", timeout=30)
+        await pilot.pause()
+        assert len(demo_app._notifications) == 2
+        await pilot.press("question_mark")  # a dialog: escape closes it, the notifications stay
+        await settle(demo_app, pilot)
+        assert isinstance(demo_app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(demo_app, pilot)
+        assert not isinstance(demo_app.screen, HelpScreen)
+        assert len(demo_app._notifications) == 2
+        await pilot.press("escape")
+        await settle(demo_app, pilot)
+        assert len(demo_app._notifications) == 0

@@ -29,6 +29,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Static
 
@@ -529,6 +530,16 @@ class CertificatesScreen(AreaScreen):
 
     def _showing_details(self) -> bool:
         return self.query_one("#certs-right", ContentSwitcher).current == "certs-details"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape goes back to the details only from elsewhere; on the details it goes on to the app
+        (dismissing the notifications shown)."""
+        if action == "show_details":
+            try:
+                return self.query_one("#certs-right", ContentSwitcher).current != "certs-details"
+            except NoMatches:
+                return True
+        return super().check_action(action, parameters)
 
     def action_show_details(self) -> None:
         self._show_selection(switch=True)

@@ -848,6 +848,13 @@ class TimeSeriesScreen(AreaScreen):
         ]
         return max(latest) if latest else self.range.end_ms
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape hides the cursor only when there is one; otherwise it goes on to the app (dismissing
+        the notifications shown)."""
+        if action == "hide_cursor":
+            return self.cursor_ms is not None
+        return super().check_action(action, parameters)
+
     def action_hide_cursor(self) -> None:
         if self.cursor_ms is not None:
             self.cursor_ms = None
