@@ -22,6 +22,7 @@ from tui.screens.certificate_dialogs import (
     ExportKeyDialog,
     FormDialog,
     RegisterCaDialog,
+    SavePemDialog,
     VerifyCaDialog,
     folder_problem,
 )
@@ -206,3 +207,47 @@ async def test_a_bad_device_folder_keeps_the_form(demo_app: IhubApp, sim, settle
         await pilot.press("ctrl+s")
         await settle(demo_app, pilot)
         assert (tmp_path / "devices" / "sensor-17.key").exists()
+
+
+async def test_save_pem_and_export_key_to_a_folder_that_takes_no_file_keep_the_dialog(
+    demo_app: IhubApp, settle, tmp_path: Path
+) -> None:
+    """The folder is checked before the dialog closes: the reason is said under the file field and what
+    was typed (the passphrases too) stays, so the user only corrects the path."""
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    bad = a_file / "ca.pem"
+    async with demo_app.run_test(size=SMALL) as pilot:
+        await settle(demo_app, pilot)
+        saved: list[object] = []
+        save = SavePemDialog("the CA Plant 7 CA", str(bad))
+        demo_app.push_screen(save, saved.append)
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        await pilot.pause()
+        assert demo_app.screen is save and not saved
+        assert save.error_text == f"{a_file} is a file, not a folder"
+        assert fully_visible(demo_app, save.query_one("#save-path-error"))
+        save.query_one("#save-path", PathInput).value = str(tmp_path / "out" / "ca.pem")
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        assert saved == [tmp_path / "out" / "ca.pem"]
+
+        exported: list[object] = []
+        export = ExportKeyDialog("the CA Plant 7 CA", str(bad))
+        demo_app.push_screen(export, exported.append)
+        await pilot.pause()
+        export.query_one("#export-pass", Input).value = "correct horse battery"
+        export.query_one("#export-pass2", Input).value = "correct horse battery"
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        await pilot.pause()
+        assert demo_app.screen is export and not exported
+        assert export.error_text == f"{a_file} is a file, not a folder"
+        assert export.query_one("#export-pass2", Input).value == "correct horse battery"
+        export.query_one("#export-path", PathInput).value = str(tmp_path / "keys" / "ca.key")
+        await pilot.press("ctrl+s")
+        await settle(demo_app, pilot)
+        [request] = exported
+        assert getattr(request, "path", None) == tmp_path / "keys" / "ca.key"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -320,6 +321,15 @@ def _check_folder(folder: Path, names: list[str], field: str) -> None:
     for name in names:
         if (folder / name).exists():
             raise FieldError(f"{folder / name} already exists; choose another name or folder", field)
+
+
+def _writable_file(path: Path, field: str) -> Path:
+    """``path`` when a file can be written there (its folder exists and takes files, or can be created);
+    else ``FieldError`` for ``field`` naming why. In a thread."""
+    problem = folder_problem(path.parent)
+    if problem is not None:
+        raise FieldError(problem, field)
+    return path
 
 
 def _days(text: str, what: str, default: int) -> int:
@@ -755,7 +765,8 @@ class SavePemDialog(FormDialog[Path]):
         if path is None or path.is_dir():
             self.show_error("type the file name to save to", "#save-path")
             return
-        self.finish(path)
+        # A folder that takes no file is said here, the dialog and what was typed stay.
+        self.check_in_thread(partial(_writable_file, path, "#save-path"))
 
 
 class ExportKeyDialog(FormDialog[ExportRequest]):
@@ -804,4 +815,4 @@ class ExportKeyDialog(FormDialog[ExportRequest]):
             self.query_one("#export-pass2", Input).value = ""
             self.show_error("the two passphrases differ: type the same passphrase twice", "#export-pass2")
             return
-        self.finish(ExportRequest(path, first))
+        self.check_in_thread(lambda: ExportRequest(_writable_file(path, "#export-path"), first))
