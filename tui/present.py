@@ -15,6 +15,10 @@ the home folder          its path (``Path.home()``)                   ``~``
 secrets                  every secret read in this session            ``••••••••``
 =======================  ===========================================  ===================================
 
+Learned names are found in any case (``ACME``, ``Acme``: the same mask as ``acme``) and inside URL-encoded
+text (``%22acme.Pump%22``, ``Supplier%20GmbH``, ``Supplier+GmbH``: curl lines and service errors show
+queries encoded); only ``APP_WORDS``, the app's own spelling of the simulator's tenant, are left as they are.
+
 ``replacements(text)`` lists ``(start, end, mask)``; ``mask(text)`` applies them. With ``fixed_width`` every
 mask has the length of what it hides (for text a cursor moves in, such as an input field).
 ``learn_json(body)`` takes identifiers from an API answer before the app sees it (``Services`` does it for
@@ -33,6 +37,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
 # Neutral words for tenant masks (a tenant keeps its word for the session).
 WORDS = (
@@ -44,6 +49,9 @@ SECRET_MASK = "••••••••"
 # Tenant-like names never masked: the platform's own namespace and words too short to be a tenant.
 NOT_TENANTS = frozenset({"core", "mdsp", "mindsphere", "siemens"})
 MIN_TENANT = 3
+# The app's own words that spell the simulator's tenant ("demo") in another case: the header's DEMO badge,
+# "Demo mode". Left as written (the lower-case name is masked), unless a name was learned in this spelling.
+APP_WORDS = frozenset({"DEMO", "Demo"})
 # JSON keys whose string value is a tenant name, or a client id; type-id keys carry "<tenant>.<Name>".
 TENANT_KEYS = frozenset(
     {"tenantId", "tenant", "ten", "ownerTenant", "subtenant", "subTenant", "hostTenant", "userTenant"}
@@ -55,22 +63,33 @@ TYPE_ID_KEYS = frozenset({"typeId", "aspectTypeId", "parentTypeId", "id", "asset
 JSON_BUDGET = 200_000
 
 _TYPE_ID = re.compile(r"^([a-z][a-z0-9]{2,})\.[A-Za-z][\w.]*$")
-_HEX_ID = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
-_UUID = re.compile(
-    r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z])"
-)
+# Where a word starts: after a character that is not a letter or a digit, or, in a text with a "%", after a
+# percent escape as well (``%22acme`` in an encoded query is ``"acme``). Text without a "%" (nearly all of it)
+# is searched with the plain boundary: the escape's look-behind costs about a microsecond a pattern a line.
+_PLAIN_START = r"(?<![0-9A-Za-z])"
+_ENCODED_START = r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))"
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?![\w-])")
-# Client ids of the binding keys, known or not yet: <tenant>-<app>-<version>-<suffix> (reference 1.1).
-_CLIENT_ID = re.compile(r"(?<![\w.-])[a-z][a-z0-9]{2,}-[A-Za-z0-9_]+-\d+\.\d+\.\d+-[\w.-]+(?![\w-])")
 # The tenant in a token URL, known or not yet: https://<tenant>.piam.<region>.mindsphere.io/...
 _PIAM_TENANT = re.compile(r"(?<=://)[a-z0-9-]{3,}(?=\.piam\.)")
-_PATTERNS = (
-    (_EMAIL, "email"),
-    (_CLIENT_ID, "client"),
-    (_PIAM_TENANT, "tenant"),
-    (_UUID, "id"),
-    (_HEX_ID, "id"),
-)
+
+
+def _patterns(start: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """What is masked by its shape, its words starting where ``start`` says."""
+    # Client ids of the binding keys, known or not yet: <tenant>-<app>-<version>-<suffix> (reference 1.1).
+    client_start = start.replace("(?<![0-9A-Za-z])", r"(?<![\w.-])")
+    client_id = client_start + r"[a-z][a-z0-9]{2,}-[A-Za-z0-9_]+-\d+\.\d+\.\d+-[\w.-]+(?![\w-])"
+    uuid = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    return (
+        (_EMAIL, "email"),
+        (re.compile(client_id), "client"),
+        (_PIAM_TENANT, "tenant"),
+        (re.compile(start + uuid + r"(?![0-9A-Za-z])"), "id"),
+        (re.compile(start + r"[0-9a-fA-F]{32}(?![0-9A-Za-z])"), "id"),
+    )
+
+
+_PATTERNS = _patterns(_PLAIN_START)
+_ENCODED_PATTERNS = _patterns(_ENCODED_START)
 
 Replacement = tuple[int, int, str]
 
@@ -86,9 +105,11 @@ class Masker:
         self._key = key if key is not None else os.urandom(16)
         self._lock = threading.Lock()
         self._literals: dict[str, str] = {}  # value -> kind: tenant, client, secret
+        # Every spelling the literal regex finds, in lower case -> (the value as first learned, its kind).
+        self._folded: dict[str, tuple[str, str]] = {}
         self._aliases: dict[tuple[str, str], str] = {}
         self._words_used: dict[str, str] = {}  # word -> tenant
-        self._regex: re.Pattern[str] | None = None
+        self._regexes: dict[bool, re.Pattern[str] | None] = {}  # for text with a "%" or without
         self._cache: dict[tuple[str, bool], list[Replacement]] = {}
         home_text = str(Path.home()) if home is None else home
         self.home = home_text.rstrip("/") if home_text not in ("", "/") else ""
@@ -158,8 +179,25 @@ class Masker:
             if value in self._literals:
                 return
             self._literals[value] = kind
-            self._regex = None
+            folded = value.lower()
+            if folded in self._folded:  # another spelling of a known name: found already, masked the same
+                return
+            self._folded[folded] = (value, kind)
+            if kind != "secret":  # as a URL's query or path shows it (names with spaces and alike)
+                for encoded in (quote(value, safe=""), quote_plus(value, safe="")):
+                    self._folded.setdefault(encoded.lower(), (value, kind))
+            self._regexes = {}
             self._cache = {}
+
+    def _canonical(self, found: str) -> tuple[str, str] | None:
+        """The learned value and kind that ``found`` (a match of the literal regex) spells."""
+        known = self._folded.get(found.lower())
+        if known is not None:
+            return known
+        for spelling, known in list(self._folded.items()):  # a case the lower-casing does not map back
+            if re.fullmatch(re.escape(spelling), found, re.IGNORECASE):
+                return known
+        return None
 
     @property
     def known(self) -> dict[str, str]:
@@ -171,11 +209,16 @@ class Masker:
         return hmac.new(self._key, f"{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
 
     def alias(self, kind: str, value: str) -> str:
-        """The mask of ``value`` (of ``kind``: tenant, client, secret, id, email, home)."""
+        """The mask of ``value`` (of ``kind``: tenant, client, secret, id, email, home); a learned name in
+        another spelling has the mask of the name."""
         cached = self._aliases.get((kind, value))
         if cached is not None:
             return cached
-        digest = self._digest(kind, value)
+        if kind in ("tenant", "client"):
+            known = self._folded.get(value.lower())
+            if known is not None and known[0] != value:
+                return self.alias(known[1], known[0])
+        digest = self._digest(kind, value.lower() if kind in ("id", "email") else value)
         if kind == "tenant":
             index = int(digest[:8], 16)
             for step in range(len(WORDS) * 4):
@@ -201,11 +244,11 @@ class Masker:
         self._aliases[(kind, value)] = alias
         return alias
 
-    def _fixed(self, kind: str, value: str) -> str:
-        """A mask exactly as long as ``value`` (ids keep their start and show the hash at the end)."""
-        n = len(value)
+    def _fixed(self, kind: str, value: str, n: int) -> str:
+        """A mask ``n`` characters long (the length of the text it hides; ids keep their start and show
+        the hash at the end)."""
         if kind == "id":
-            digest = self._digest(kind, value)
+            digest = self._digest(kind, value.lower())
             return (value[:4] + "•" * max(0, n - 8) + digest[:4])[:n]
         if kind == "secret":
             return "•" * n
@@ -214,22 +257,27 @@ class Masker:
             alias = alias.removeprefix("tenant-")
         return alias[:n].ljust(n, "•")
 
-    def _literal_regex(self) -> re.Pattern[str] | None:
-        regex = self._regex
+    def _literal_regex(self, encoded: bool = False) -> re.Pattern[str] | None:
+        """The learned values and the home folder as one regex (``encoded``: for text with a "%")."""
+        regex = self._regexes.get(encoded)
         if regex is not None or not (self._literals or self.home):
             return regex
         with self._lock:
+            # One alternation of the names (longest first), their word boundaries checked once; then the
+            # secrets anywhere, then the home folder. Names in any case; the home folder as it is.
+            words: list[str] = []
+            secrets: list[str] = []
+            for spelling, (_value, kind) in sorted(self._folded.items(), key=lambda i: -len(i[0])):
+                (secrets if kind == "secret" else words).append(re.escape(spelling))
             parts = []
-            for value in sorted(self._literals, key=len, reverse=True):
-                kind = self._literals[value]
-                escaped = re.escape(value)
-                if kind == "secret":
-                    parts.append(escaped)
-                else:
-                    parts.append(f"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])")
+            if words:
+                start = _ENCODED_START if encoded else _PLAIN_START
+                parts.append(f"(?i:{start}(?:{'|'.join(words)})(?![A-Za-z0-9]))")
+            if secrets:
+                parts.append(f"(?i:{'|'.join(secrets)})")
             if self.home:
                 parts.append(f"{re.escape(self.home)}(?![^/\\s\"'`:;,)\\]}}>])")
-            self._regex = regex = re.compile("|".join(parts))
+            self._regexes[encoded] = regex = re.compile("|".join(parts))
         return regex
 
     def replacements(self, text: str, *, fixed_width: bool = False) -> list[Replacement]:
@@ -240,27 +288,31 @@ class Masker:
         found = self._cache.get(key)
         if found is not None:
             return found
-        candidates: list[tuple[int, int, str]] = []  # start, end, kind
-        regex = self._literal_regex()
-        literals = self._literals
+        candidates: list[tuple[int, int, str, str]] = []  # start, end, kind, the value it stands for
+        encoded = "%" in text
+        regex = self._literal_regex(encoded)
         if regex is not None:
             for match in regex.finditer(text):
-                value = match.group(0)
-                kind = literals.get(value) or ("home" if value == self.home else "")
-                if kind:
-                    candidates.append((match.start(), match.end(), kind))
-        for pattern, kind in _PATTERNS:
+                spelled = match.group(0)
+                if spelled == self.home:
+                    candidates.append((match.start(), match.end(), "home", spelled))
+                    continue
+                known = self._canonical(spelled)
+                if known is not None and (spelled not in APP_WORDS or spelled in self._literals):
+                    candidates.append((match.start(), match.end(), known[1], known[0]))
+        for pattern, kind in _ENCODED_PATTERNS if encoded else _PATTERNS:
             if (kind == "email" and "@" not in text) or (pattern is _PIAM_TENANT and ".piam." not in text):
                 continue
             for match in pattern.finditer(text):
-                candidates.append((match.start(), match.end(), kind))
+                candidates.append((match.start(), match.end(), kind, match.group(0)))
         # A client id or a token URL not learned yet names a tenant: learn it and look again.
+        folded = self._folded
         new_tenants = {
             name
-            for start, stop, kind in candidates
+            for _start, _stop, kind, value in candidates
             if kind in ("client", "tenant")
-            for name in [text[start:stop].split("-", 1)[0] if kind == "client" else text[start:stop]]
-            if name not in literals and len(name) >= MIN_TENANT and name.lower() not in NOT_TENANTS
+            for name in [value.split("-", 1)[0] if kind == "client" else value]
+            if name.lower() not in folded and len(name) >= MIN_TENANT and name.lower() not in NOT_TENANTS
         }
         if new_tenants:
             for name in new_tenants:
@@ -269,11 +321,10 @@ class Masker:
         candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
         result: list[Replacement] = []
         end = 0
-        for start, stop, kind in candidates:
+        for start, stop, kind, value in candidates:
             if start < end:
                 continue
-            value = text[start:stop]
-            mask = self._fixed(kind, value) if fixed_width else self.alias(kind, value)
+            mask = self._fixed(kind, value, stop - start) if fixed_width else self.alias(kind, value)
             result.append((start, stop, mask))
             end = stop
         if len(self._cache) > 20_000:

@@ -15,7 +15,8 @@ from tui.config.paths import AppPaths
 
 
 def _write(paths: AppPaths, rows: list[tuple[float, str, str, int | None]], **log_options: int) -> None:
-    """Entries ``(seconds ago, profile, path, status)`` in the user's log, oldest first."""
+    """Entries ``(seconds ago, profile, path, status)`` in the user's log, oldest first; a status of None
+    is a call without an answer (a ``ConnectError``), ``CANCELLED`` one cancelled before its answer."""
     log = ActivityLog(paths.activity_file, **log_options)
     now = time.time()
     for ago, profile, path, status in rows:
@@ -29,16 +30,17 @@ def _write(paths: AppPaths, rows: list[tuple[float, str, str, int | None]], **lo
                 host="gateway.eu1.mindsphere.io",
                 path=path,
                 query="size=5" if path.endswith("assets") else "",
-                status=status,
+                status=None if status == CANCELLED else status,
                 ms=12.25,
                 size=345,
                 logref="lr-1" if status == 404 else None,
-                error="ConnectError: refused" if status is None else None,
+                error="cancelled" if status == CANCELLED else None if status else "ConnectError: refused",
             )
         )
     log.close()
 
 
+CANCELLED = -1  # a status in ``_write``'s rows: cancelled by the user or the app
 ROWS = [
     (3 * 3600, "plant", "/api/old", 200),
     (1800, "plant", "/api/assetmanagement/v3/assets", 200),
@@ -104,6 +106,30 @@ def test_failed_since_and_profile_filters(paths: AppPaths, capsys: pytest.Captur
     # --limit keeps the last N.
     _, out, _ = _run(capsys, "log", "-n", "2", "-o", "json")
     assert [e["path"] for e in json.loads(out)] == ["/api/down", "/api/recent"]
+
+
+def test_a_cancelled_call_is_listed_as_cancelled_and_is_not_failed(
+    paths: AppPaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Leaving a screen cancels its calls: they happened (listed), but nothing failed (not in --failed)."""
+    _write(paths, [*ROWS, (30, "plant", "/api/assetmanagement/v3/assets/left", CANCELLED)])
+    code, out, _ = _run(capsys, "log")
+    assert code == 0
+    last = out.splitlines()[-1]
+    assert "/api/assetmanagement/v3/assets/left" in last and " cancelled " in last
+    assert " - " in out.splitlines()[4]  # a call without an answer still shows no status
+    _, out, _ = _run(capsys, "log", "--failed", "-o", "json")
+    assert [e["path"] for e in json.loads(out)] == ["/api/assetmanagement/v3/assets/x", "/api/down"]
+    _, out, _ = _run(capsys, "log", "--failed")
+    assert "/left" not in out and "cancelled" not in out
+    # Scripts see what the file holds: no status, the error "cancelled".
+    _, out, _ = _run(capsys, "log", "-o", "json")
+    assert (json.loads(out)[-1]["status"], json.loads(out)[-1]["error"]) == (None, "cancelled")
+    # Only cancelled calls: --failed finds nothing, and says so.
+    paths.activity_file.unlink()
+    _write(paths, [(30, "plant", "/api/left", CANCELLED)])
+    code, out, err = _run(capsys, "log", "--failed")
+    assert code == 0 and out == "" and err.startswith("ihub: no failed API calls")
 
 
 def test_json_and_csv_carry_every_field(paths: AppPaths, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+import time
 
+import httpx
 import pytest
+from textual.widgets import DataTable
 
 from tui.api.errors import NotFoundError
 from tui.app import IhubApp
@@ -118,6 +122,36 @@ async def test_details_failed_only_and_new_calls(demo_app: IhubApp, settle) -> N
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, RequestsScreen)
+
+
+async def test_a_cancelled_call_is_shown_as_cancelled_and_is_not_failed(demo_app: IhubApp, settle) -> None:
+    """A call cancelled by the user or the app (leaving a screen cancels its workers) is listed as such, with
+    no error, and "failed only" leaves it out."""
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        api = app.api
+        assert api is not None and app.services.activity is not None
+        with pytest.raises(NotFoundError):
+            await api.assets.get("gone")
+        # What the logged HTTP client records when the task awaiting an answer is cancelled.
+        request = httpx.Request("GET", "http://sim.ihub.localhost/api/assetmanagement/v3/assets/left")
+        app.services.activity.recorder("demo").failed(request, asyncio.CancelledError(), time.time(), 0.25)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RequestsScreen)
+        newest = screen._shown[0]
+        assert newest.entry.path.endswith("/left")
+        table = screen.query_one(DataTable)
+        assert str(table.get_row_at(0)[2]) == "cancelled"  # not "failed"
+        await pilot.press("enter")
+        await pilot.pause()
+        text = str(screen.query_one("#requests-details").render())
+        assert "status    cancelled" in text and "error" not in text
+        await pilot.press("f")
+        await pilot.pause()
+        assert rows(screen) == [("GET", "404", "/api/assetmanagement/v3/assets/gone")]
 
 
 async def test_an_empty_session_says_so(make_services, settle) -> None:

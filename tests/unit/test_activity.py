@@ -19,6 +19,7 @@ from tui.api.activity import (
     LoggedAsyncClient,
     ReadStats,
     dumps,
+    loads,
     log_files,
     read_entries,
     redact_query,
@@ -370,7 +371,9 @@ async def test_a_streamed_response_is_logged_when_closed(paths: AppPaths) -> Non
     assert (line["path"], line["status"], line["bytes"]) == ("/api/big", 200, 5000)
 
 
-async def test_a_cancelled_call_is_logged_as_cancelled(paths: AppPaths) -> None:
+async def test_a_cancelled_call_is_logged_as_cancelled_not_as_failed(paths: AppPaths) -> None:
+    """Cancelled by the user or the app (leaving a screen cancels its workers): it happened, so it is in the
+    log, but the service and the network did not fail."""
     log = ActivityLog(paths.activity_file)
     started = asyncio.Event()
 
@@ -387,3 +390,12 @@ async def test_a_cancelled_call_is_logged_as_cancelled(paths: AppPaths) -> None:
             await task
     (line,) = _lines(paths.activity_file)
     assert line["error"] == "cancelled" and "status" not in line
+    (entry,) = read_entries(paths.activity_file)
+    assert entry.cancelled and not entry.failed
+    assert [c.entry.path for c in log.session()] == ["/api/slow"]
+    assert log.session(failed=True) == []
+    # No answer for another reason, or an error status: a failure, not a cancelled call.
+    refused = loads(dumps(entry).replace('"cancelled"', '"ConnectError: refused"'))
+    assert refused.failed and not refused.cancelled
+    answered = loads(dumps(entry).replace('"error"', '"status":503,"error"'))
+    assert answered.failed and not answered.cancelled

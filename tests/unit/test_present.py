@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
+from urllib.parse import unquote
+
+import httpx
 
 from tui.config.profiles import Profile
 from tui.present import MaskedStream, Masker, apply, remap_spans
@@ -28,8 +32,61 @@ def test_tenants_are_masked_as_words_wherever_they_stand() -> None:
     word = m.alias("tenant", "acme")
     assert word.startswith("tenant-")
     assert masked.count(word) == 4
-    # Not a part of another word, and not in another case (the DEMO badge, "Acme Str.").
-    assert m.mask("acmewidgets ACME Acme") == "acmewidgets ACME Acme"
+    # Not a part of another word.
+    assert m.mask("acmewidgets xacme acme2") == "acmewidgets xacme acme2"
+
+
+def test_names_are_masked_in_any_case_with_the_same_mask() -> None:
+    m = masker()
+    word = m.alias("tenant", "acme")
+    client = m.alias("client", "acme-ihub-1.0.0-prod")
+    text = "ACME Acme aCmE acme.PumpType ACME.PumpType · ACME-IHUB-1.0.0-PROD Acme-ihub-1.0.0-prod"
+    assert m.mask(text) == f"{word} {word} {word} {word}.PumpType {word}.PumpType · {client} {client}"
+    # Learning another spelling of a known name keeps its mask (one name, one word for the session).
+    m.learn_tenant("ACME")
+    assert m.alias("tenant", "ACME") == word and m.mask("Acme") == word
+    # Fixed width (an input field) too: as long as the text, the same word.
+    assert m.mask("ACME Acme", fixed_width=True) == m.mask("acme acme", fixed_width=True)
+    assert len(m.mask("ACME", fixed_width=True)) == 4
+    # A name learned in capitals is masked in lower case as well ("Supplier GmbH" typed as "supplier gmbh").
+    m.learn_tenant("Supplier GmbH")
+    owner = m.alias("tenant", "Supplier GmbH")
+    masked = m.mask("owner SUPPLIER GMBH, search 'supplier gmbh', path /Supplier GmbH/x")
+    assert "supplier" not in masked.lower() and masked.count(owner) == 3
+    # Ids and e-mail addresses typed in capitals get the mask of their usual spelling.
+    assert m.mask(ASSET.upper())[4:] == m.mask(ASSET)[4:]
+    assert m.mask("OPS@ACME.EXAMPLE") == m.mask("ops@acme.example")
+
+
+def test_names_inside_url_encoded_text_are_masked() -> None:
+    """Curl lines (the Requests view's details, ``--dry-run``) and service errors show queries encoded."""
+    m = masker()
+    m.learn_tenant("Supplier GmbH")
+    word, owner = m.alias("tenant", "acme"), m.alias("tenant", "Supplier GmbH")
+    url = httpx.URL(
+        "https://gateway.eu1.mindsphere.io/api/assetmanagement/v3/assets",
+        params={
+            "filter": json.dumps({"typeId": {"startsWith": "acme."}, "parentId": ASSET}),
+            "q": "Supplier GmbH",
+        },
+    )
+    text = f"curl '{url}' · Supplier%20GmbH · supplier%20gmbh · SUPPLIER+GMBH"
+    masked = m.mask(text)
+    for real in ("acme", ASSET, "supplier"):
+        assert real not in masked.lower(), (real, masked)
+    assert word in masked and masked.count(owner) == 4 and "ff0d…" in masked
+    assert unquote(m.mask(str(url))) == m.mask(unquote(str(url)))  # the same masks as the decoded text
+    # A percent escape only ends a word when it is one: "%2acme" is no escape before "acme".
+    assert m.mask("x%2acme 100%acme") == f"x%2acme 100%{word}"
+
+
+def test_the_apps_own_words_are_not_taken_for_the_demo_tenant() -> None:
+    """The simulator's tenant is "demo": the app's DEMO badge and "Demo mode" are the app's, not a name."""
+    m = Masker(b"k" * 16, home="")
+    m.learn_tenant("demo")
+    word = m.alias("tenant", "demo")
+    assert m.mask(" DEMO  in Demo mode, tenant demo") == f" DEMO  in Demo mode, tenant {word}"
+    assert m.mask("dEMO demo.Pump") == f"{word} {word}.Pump"
 
 
 def test_client_ids_ids_emails_home_and_secrets() -> None:

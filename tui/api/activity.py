@@ -15,10 +15,11 @@ What a line holds (``ActivityEntry``, keys in this order; empty ones are left ou
 ``time`` is UTC (ISO 8601, ms), when the request was sent; ``host`` the host (and port, when the URL
 names one); ``source`` app | cli | proxy; ``kind`` api |
 token; ``query`` with secret-looking values replaced by ``REDACTED``; ``status`` is missing when no
-answer came (``error`` then says why: "ConnectError: ...", "cancelled"); ``ms`` until the body was read;
-``bytes`` the response body as received; ``logref`` the service's ``X-Correlation-ID`` header or, for an
-error, the ``logref``/correlation id of its body; ``error`` the service's one-line message for a status
-of 400 and above (tokens and auth values scrubbed).
+answer came (``error`` then says why: "ConnectError: ...", or "cancelled" when the user or the app cancelled
+the call, as leaving a screen cancels its calls: ``ActivityEntry.cancelled``, not a failure); ``ms`` until
+the body was read; ``bytes`` the response body as received; ``logref`` the service's ``X-Correlation-ID``
+header or, for an error, the ``logref``/correlation id of its body; ``error`` the service's one-line message
+for a status of 400 and above (tokens and auth values scrubbed).
 
 Never written: request or response headers, bodies, the token, the client secret. Token requests are
 logged like any call (their path, status and timing) and nothing else.
@@ -60,6 +61,7 @@ from tui.api.curl import curl_command, safe_headers
 from tui.api.errors import one_line, parse_error_body, scrub
 
 __all__ = [
+    "CANCELLED",
     "MAX_BYTES",
     "ActivityCall",
     "ActivityEntry",
@@ -78,6 +80,8 @@ SESSION_CALLS = 500  # calls kept in memory for the Requests view
 MAX_KEPT_BODY = 16 * 1024  # request bodies kept in memory for "copy as curl" (500 calls: 8 MiB at most)
 MAX_ERROR = 200  # characters of the service's error message kept in a line
 REDACTED = "REDACTED"
+# The error of a call cancelled before its answer came (by the user or the app): logged, never a failure.
+CANCELLED = "cancelled"
 
 # The request extension the token provider sets, so the log can tell token requests apart.
 KIND_EXTENSION = "ihub_activity_kind"
@@ -112,9 +116,17 @@ class ActivityEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
     error: str | None = None
 
     @property
+    def cancelled(self) -> bool:
+        """Cancelled by the user or the app before an answer came (leaving a screen cancels its calls)."""
+        return self.status is None and self.error == CANCELLED
+
+    @property
     def failed(self) -> bool:
-        """No answer, or an answer of 400 and above."""
-        return self.status is None or self.status >= 400
+        """No answer (other than for a cancelled call), or an answer of 400 and above: the service or the
+        network failed."""
+        if self.status is None:
+            return self.error != CANCELLED
+        return self.status >= 400
 
     @property
     def target(self) -> str:
@@ -376,7 +388,8 @@ class ActivityLog:
     # -- reading ------------------------------------------------------------------------------------
 
     def session(self, limit: int | None = None, *, failed: bool = False) -> list[ActivityCall]:
-        """This session's calls, newest first (``failed``: only those without an answer or >= 400)."""
+        """This session's calls, newest first (``failed``: only the failed ones, ``ActivityEntry.failed``:
+        no answer, cancelled calls aside, or >= 400)."""
         calls = [c for c in reversed(self._calls) if not failed or c.entry.failed]
         return calls if limit is None else calls[:limit]
 
@@ -440,7 +453,7 @@ class ActivityRecorder:
     def failed(self, request: httpx.Request, error: BaseException, at: float, seconds: float) -> None:
         """No response: the request could not be sent or the answer did not come (or was cancelled)."""
         if isinstance(error, asyncio.CancelledError):
-            text = "cancelled"
+            text = CANCELLED
         else:
             detail = str(error).strip()
             text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__

@@ -1,7 +1,9 @@
 """``ihub log``: the activity log, one line per API call the app, the CLI or the proxy made.
 
 Reads ``activity.jsonl`` and its rotated backups in the log folder (``tui.api.activity``), oldest first,
-and prints the last ``--limit`` calls that match: ``--failed`` (no answer, or HTTP 400 and above),
+and prints the last ``--limit`` calls that match: ``--failed`` (no answer, or HTTP 400 and above; a call the
+user or the app cancelled, such as a screen's calls when it is left, is listed with the status ``cancelled``
+and is no failure),
 ``--since``/``--until`` (ISO 8601, local ``YYYY-MM-DD HH:MM``, or relative ``-1h``, ``-7d``, as
 ``tui.api.ts.timerange.parse_time`` reads them), and the root ``--profile``. ``-o json`` and ``-o csv``
 give every field for scripts; ``--where`` prints the log file's path.
@@ -49,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "profile's calls. Nothing secret is in the log."
     )
     parser.add_argument(
-        "--failed", action="store_true", help="only calls without an answer or with HTTP >= 400"
+        "--failed",
+        action="store_true",
+        help="only calls without an answer or with HTTP >= 400 (a cancelled call is no failure)",
     )
     parser.add_argument(
         "--since",
@@ -155,7 +159,7 @@ def _table_row(entry: ActivityEntry) -> dict[str, Any]:
         "profile": entry.profile,
         "source": entry.source,
         "method": entry.method + (" (token)" if entry.kind == "token" else ""),
-        "status": entry.status if entry.status is not None else "-",
+        "status": entry.status if entry.status is not None else "cancelled" if entry.cancelled else "-",
         "ms": f"{entry.ms:.0f}",
         "bytes": entry.size,
         "target": unquote(entry.target),

@@ -4,8 +4,9 @@ Opened from the palette ("Requests") or with F2. Lists the calls the app made (`
 newest first: time, method, path, status, duration. ``enter`` shows the details of the selected call
 (profile, host, query, bytes, the service's logref, its error, the curl line); ``c`` copies the call as a
 curl command to the clipboard (OSC 52, ``App.copy_to_clipboard``), the token as ``$TOKEN`` and a token
-request's client id and secret as ``$CLIENT_ID``/``$CLIENT_SECRET``; ``f`` shows only failed calls. The
-list follows new calls while it is open.
+request's client id and secret as ``$CLIENT_ID``/``$CLIENT_SECRET``; ``f`` shows only failed calls (a call
+cancelled by the user or the app, as leaving a screen cancels its calls, is shown as ``cancelled`` and is no
+failure). The list follows new calls while it is open.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 if TYPE_CHECKING:
-    from tui.api.activity import ActivityCall, ActivityLog
+    from tui.api.activity import ActivityCall, ActivityEntry, ActivityLog
 
 # How often the open view looks for new calls.
 REFRESH_SECONDS = 1.0
@@ -37,8 +38,11 @@ def call_time(call: ActivityCall) -> str:
 
 
 def status_text(call: ActivityCall) -> Text:
-    """The status as shown: the number, or ``failed`` for a call without an answer; 4xx/5xx bold."""
+    """The status as shown: the number, ``failed`` for a call without an answer, ``cancelled`` (dim) for one
+    cancelled by the user or the app; 4xx/5xx bold."""
     status = call.entry.status
+    if call.entry.cancelled:
+        return Text("cancelled", style="dim")
     if status is None:
         return Text("failed", style="bold reverse")
     return Text(str(status), style="bold" if status >= 400 else "")
@@ -53,17 +57,23 @@ def describe(call: ActivityCall) -> str:
         f"time      {when}",
         f"profile   {entry.profile or '-'}  ({entry.source}, {entry.kind} call)",
         f"host      {entry.host or '-'}",
-        f"status    {entry.status if entry.status is not None else 'no answer'}",
+        f"status    {_status_detail(entry)}",
         f"duration  {entry.ms:.1f} ms",
         f"received  {entry.size} bytes",
     ]
     if entry.logref:
         lines.append(f"logref    {entry.logref}")
-    if entry.error:
+    if entry.error and not entry.cancelled:
         lines.append(f"error     {entry.error}")
     curl = call.curl()
     lines.append(f"curl      {curl}" if curl else "curl      (not available for this call)")
     return "\n".join(lines)
+
+
+def _status_detail(entry: ActivityEntry) -> str:
+    if entry.cancelled:
+        return "cancelled (by you or ihub, before the answer came: not a failure)"
+    return str(entry.status) if entry.status is not None else "no answer"
 
 
 class RequestsScreen(ModalScreen[None]):
@@ -111,7 +121,7 @@ class RequestsScreen(ModalScreen[None]):
             )
             table.add_column("Time", key="time", width=8)
             table.add_column("Method", key="method", width=6)
-            table.add_column("Status", key="status", width=6)
+            table.add_column("Status", key="status", width=9)
             table.add_column("ms", key="ms", width=7)
             table.add_column("Path", key="path")
             yield table
