@@ -222,6 +222,29 @@ def test_a_log_that_grows_from_an_existing_file_rotates_when_it_reaches_the_limi
     assert [e.path for e in read_entries(path)] == [f"/api/n/{n}" for n in range(4)]
 
 
+def test_a_process_writes_on_in_the_current_file_after_another_one_rotated_or_removed_it(
+    paths: AppPaths,
+) -> None:
+    """The app and a CLI command append to the same log: when the command rotates it (here twice, with
+    one backup, so the app's file is deleted), the app's next line goes to the current file, not into the
+    backup or the deleted file it had open. The same when the file is removed under it."""
+    path = paths.activity_file
+    app = ActivityLog(path, max_bytes=2_000, backups=1, source="app")
+    cli = ActivityLog(path, max_bytes=2_000, backups=1)
+    app.record(_entry(0, path="/app/first"))
+    for n in range(60):  # about 6 000 bytes: rotated twice
+        cli.record(_entry(n, path=f"/cli/{n}"))
+    app.record(_entry(1, path="/app/after-rotation"))
+    assert "/app/after-rotation" in {e.path for e in read_entries(path)}
+    assert "/app/after-rotation" in path.read_text()
+    path.unlink()
+    app.record(_entry(2, path="/app/after-removal"))
+    app.close()
+    cli.close()
+    assert "/app/after-removal" in path.read_text()
+    assert app.problem is None and cli.problem is None
+
+
 def test_a_log_pointed_at_something_other_than_a_file_is_never_rotated(tmp_path: Path) -> None:
     path = tmp_path / "activity.jsonl"
     path.symlink_to("/dev/null")  # were it rotated, the link (not /dev/null) would be renamed

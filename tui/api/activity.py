@@ -236,7 +236,7 @@ class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
     def __init__(self, path: Path, max_bytes: int, backups: int, on_error: Callable[[str], None]) -> None:
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
         self._on_error = on_error
-        self._size = 0
+        self._file_id: tuple[int, int] | None = None  # (device, inode) of the open file
         self._regular = True
 
     def _open(self) -> Any:
@@ -251,28 +251,38 @@ class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
 
     def write_line(self, text: str) -> None:
         """``text`` as one line, rotating first when the file would reach ``maxBytes``: what ``handle``
-        does with a record, without building the record, formatting it twice and looking the path up
-        twice per line (the activity log writes a line per API call). The size is taken from the file
-        when it is opened and counted from there: lines that another process appends meanwhile move the
-        rotation a little later, never lose a line."""
+        does with a record, without building the record and formatting it twice (the activity log writes
+        a line per API call). One ``stat`` of the path per line gives the file's size, lines of other
+        processes included, and tells when another process rotated or removed the file this one has
+        open: the line then goes to the current file (reopened), never into a backup or a deleted file."""
         line = text + "\n"
         assert self.lock is not None  # logging.Handler creates it
         with self.lock:
             try:
+                try:
+                    status: os.stat_result | None = os.stat(self.baseFilename)
+                except FileNotFoundError:
+                    status = None
+                if self.stream is not None and (
+                    status is None or (status.st_dev, status.st_ino) != self._file_id
+                ):
+                    self.stream.close()  # rotated or removed by another process: write to the new one
+                    self.stream = None
                 if self.stream is None:
                     self.stream = self._open()
                     status = os.fstat(self.stream.fileno())
-                    self._size = status.st_size
+                    self._file_id = (status.st_dev, status.st_ino)
                     self._regular = stat.S_ISREG(status.st_mode)  # never rotate /dev/null (bpo-45401)
+                assert status is not None
                 size = len(line.encode("utf-8")) if not line.isascii() else len(line)
-                rotate = self._regular and self.maxBytes > 0 and self._size > 0
-                if rotate and self._size + size >= self.maxBytes:
+                rotate = self._regular and self.maxBytes > 0 and status.st_size > 0
+                if rotate and status.st_size + size >= self.maxBytes:
                     self.doRollover()
                     self.stream = self._open()
-                    self._size = 0
+                    status = os.fstat(self.stream.fileno())
+                    self._file_id = (status.st_dev, status.st_ino)
                 self.stream.write(line)
                 self.stream.flush()
-                self._size += size
             except Exception:  # noqa: BLE001 - kept and said once (on_error), never raised into a call
                 self.handleError(None)
 
