@@ -295,3 +295,33 @@ def test_unique_drops_ids_seen_before_or_twice_in_a_page_and_keeps_items_without
     again = [{"id": "b"}, {"id": "e"}, {}, {}]
     assert _unique(again, seen, lambda i: i.get("id")) == [{"id": "e"}, {}, {}]
     assert seen == {"a", "b", "c", "d", "e"}
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        {"etag": "5"},  # the SDK types etag as a string (reference 2.4): Asset gives the number
+        {"etag": 'W/"7"'},
+        {"etag": "v-3"},
+        {"etag": 3.0},
+        {"t2Tenant": "plant-a"},  # deprecated: Asset's subTenant falls back to it
+        {"t2Tenant": "plant-a", "subTenant": "plant-b"},
+        {"name": "Pumpe Süd ☃", "description": "\u00e9t\u00e9"},
+    ],
+)
+async def test_a_record_encodes_to_what_its_asset_encodes_to(mock_api, sent: dict) -> None:
+    from tui.api.decode import encode
+
+    items = [{"assetId": "a" * 32, **sent}]
+    api, _ = mock_api(HalServer(items))
+    [typed] = [p async for p in api.assets.list_pages()]
+    [records] = [p async for p in api.assets.record_pages()]
+    assert json.loads(encode(records)) == json.loads(encode(typed))
+
+
+async def test_a_record_with_an_empty_asset_id_is_a_format_error_as_for_an_asset(mock_api) -> None:
+    api, _ = mock_api(HalServer([{"assetId": "", "name": "no id"}]))
+    with pytest.raises(ResponseFormatError, match="without assetId"):
+        [p async for p in api.assets.list_pages()]
+    with pytest.raises(ResponseFormatError, match="without assetId"):
+        [p async for p in api.assets.record_pages()]

@@ -101,3 +101,39 @@ async def test_a_request_whose_connection_is_never_reported_gives_up_its_turn_wh
             roots = await asyncio.gather(*(api.assets.root() for _ in range(5)))
         assert len(roots) == 5
         assert api._starts is not None and not api._starts.locked()
+
+
+async def test_a_request_waiting_to_retry_without_a_connection_lets_the_others_take_their_turn(
+    loopback_sim: SimServer,
+) -> None:
+    """A request that got no connection (the pool stayed full: a pool timeout) gives up its turn before
+    its backoff, so the other requests are not held up for the length of its wait."""
+    import httpx
+
+    others: list[bool] = []
+
+    async def backoff(seconds: float) -> None:  # another request is sent while this one waits
+        try:
+            await asyncio.wait_for(api.assets.root(), 2)
+            others.append(True)
+        except TimeoutError:
+            others.append(False)
+
+    api = ApiClient(_config(loopback_sim.url), sleep=backoff)
+    async with api:
+        await api.tokens.get()
+        send = api._http.request
+        sent = 0
+
+        async def pool_full_once(*args: object, **kwargs: object) -> httpx.Response:
+            nonlocal sent
+            sent += 1
+            if sent == 1:
+                raise httpx.PoolTimeout("no connection came free in time")
+            return await send(*args, **kwargs)  # type: ignore[arg-type]
+
+        api._http.request = pool_full_once  # type: ignore[method-assign]
+        root = await api.assets.root()
+        assert root.asset_id and api.retries == 1
+        assert api._starts is not None and not api._starts.locked()
+    assert others == [True]

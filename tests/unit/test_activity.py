@@ -223,6 +223,73 @@ def test_a_log_that_grows_from_an_existing_file_rotates_when_it_reaches_the_limi
     assert [e.path for e in read_entries(path)] == [f"/api/n/{n}" for n in range(4)]
 
 
+def test_a_process_writes_on_in_the_current_file_after_another_one_rotated_or_removed_it(
+    paths: AppPaths,
+) -> None:
+    """The app and a CLI command append to the same log: when the command rotates it (here twice, with
+    one backup, so the app's file is deleted), the app's next line goes to the current file, not into the
+    backup or the deleted file it had open. The same when the file is removed under it."""
+    path = paths.activity_file
+    app = ActivityLog(path, max_bytes=2_000, backups=1, source="app")
+    cli = ActivityLog(path, max_bytes=2_000, backups=1)
+    app.record(_entry(0, path="/app/first"))
+    for n in range(60):  # about 6 000 bytes: rotated twice
+        cli.record(_entry(n, path=f"/cli/{n}"))
+    app.record(_entry(1, path="/app/after-rotation"))
+    assert "/app/after-rotation" in {e.path for e in read_entries(path)}
+    assert "/app/after-rotation" in path.read_text()
+    path.unlink()
+    app.record(_entry(2, path="/app/after-removal"))
+    app.close()
+    cli.close()
+    assert "/app/after-removal" in path.read_text()
+    assert app.problem is None and cli.problem is None
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from tui.api.activity import ActivityEntry, ActivityLog
+
+path, name, lines = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+log = ActivityLog(path, max_bytes=2_000, backups=500, source="cli")
+for n in range(lines):
+    log.record(ActivityEntry(time="2025-06-15T15:06:00.000Z", profile="p", source="cli", kind="api",
+                             method="GET", host="h", path=f"/{name}/{n}", status=200, ms=1.0, size=1))
+log.close()
+print(log.problem or "")
+"""
+
+
+def test_processes_that_rotate_one_log_at_the_same_time_keep_logging_and_lose_no_line(
+    paths: AppPaths,
+) -> None:
+    """Three processes append to one log with a small limit (a rotation every ~15 lines each): a rotation
+    that meets another one under way neither stops a process's file log nor drops a file (enough
+    backups are kept that every line must still be there, once)."""
+    import subprocess
+    import sys
+
+    path = paths.activity_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = 600  # ~250 kB: about 130 files of 2 kB, fewer than the 500 backups kept
+    writers = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            [sys.executable, "-c", _WRITER, str(path), f"w{i}", str(lines)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    results = [w.communicate(timeout=120) for w in writers]
+    assert [(w.returncode, out.strip()) for w, (out, _err) in zip(writers, results, strict=True)] == [
+        (0, "")
+    ] * 3, results
+    written = [e.path for e in read_entries(path)]
+    assert sorted(written) == sorted(f"/w{i}/{n}" for i in range(3) for n in range(lines))
+
+
 def test_a_log_pointed_at_something_other_than_a_file_is_never_rotated(tmp_path: Path) -> None:
     path = tmp_path / "activity.jsonl"
     path.symlink_to("/dev/null")  # were it rotated, the link (not /dev/null) would be renamed

@@ -26,9 +26,10 @@ logged like any call (their path, status and timing) and nothing else.
 
 Files: ``activity.jsonl`` in the platform's log folder (``AppPaths.activity_file``), mode 0600, rotated by
 size with ``logging.handlers.RotatingFileHandler`` (5 files of 5 MiB kept: ``activity.jsonl.1`` is the
-newest backup). Several processes may append at once: each line is one ``write`` in append mode. When
-two of them rotate at nearly the same time a few lines land in a backup instead of the current file;
-``read_entries`` reads the backups too, so nothing is lost for ``ihub log``.
+newest backup). Several processes may append at once: each line is one ``write`` in append mode, to the
+file at the path (a process notices when another one rotated it), and rotations take turns (an
+``flock`` on ``activity.jsonl.lock``). A line written while another process rotates may land in the
+newest backup; ``read_entries`` reads the backups too, so nothing is lost for ``ihub log``.
 
 The session keeps the latest calls in memory as well (``ActivityLog.session()``), each with a copy of
 the request for "copy as curl" (``RequestCopy``: credentials already replaced by shell variables, bodies
@@ -59,6 +60,11 @@ import msgspec
 from tui.api import contract as C
 from tui.api.curl import curl_command, safe_headers
 from tui.api.errors import one_line, parse_error_body, scrub
+
+try:
+    import fcntl
+except ImportError:  # Windows: rotations do not take turns
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "CANCELLED",
@@ -248,7 +254,7 @@ class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
     def __init__(self, path: Path, max_bytes: int, backups: int, on_error: Callable[[str], None]) -> None:
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
         self._on_error = on_error
-        self._size = 0
+        self._file_id: tuple[int, int] | None = None  # (device, inode) of the open file
         self._regular = True
 
     def _open(self) -> Any:
@@ -263,30 +269,68 @@ class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
 
     def write_line(self, text: str) -> None:
         """``text`` as one line, rotating first when the file would reach ``maxBytes``: what ``handle``
-        does with a record, without building the record, formatting it twice and looking the path up
-        twice per line (the activity log writes a line per API call). The size is taken from the file
-        when it is opened and counted from there: lines that another process appends meanwhile move the
-        rotation a little later, never lose a line."""
+        does with a record, without building the record and formatting it twice (the activity log writes
+        a line per API call). One ``stat`` of the path per line gives the file's size, lines of other
+        processes included, and tells when another process rotated or removed the file this one has
+        open: the line then goes to the current file (reopened), never into a backup or a deleted file."""
         line = text + "\n"
         assert self.lock is not None  # logging.Handler creates it
         with self.lock:
             try:
+                try:
+                    status: os.stat_result | None = os.stat(self.baseFilename)
+                except FileNotFoundError:
+                    status = None
+                if self.stream is not None and (
+                    status is None or (status.st_dev, status.st_ino) != self._file_id
+                ):
+                    self.stream.close()  # rotated or removed by another process: write to the new one
+                    self.stream = None
                 if self.stream is None:
                     self.stream = self._open()
                     status = os.fstat(self.stream.fileno())
-                    self._size = status.st_size
+                    self._file_id = (status.st_dev, status.st_ino)
                     self._regular = stat.S_ISREG(status.st_mode)  # never rotate /dev/null (bpo-45401)
+                assert status is not None
                 size = len(line.encode("utf-8")) if not line.isascii() else len(line)
-                rotate = self._regular and self.maxBytes > 0 and self._size > 0
-                if rotate and self._size + size >= self.maxBytes:
-                    self.doRollover()
+                rotate = self._regular and self.maxBytes > 0 and status.st_size > 0
+                if rotate and status.st_size + size >= self.maxBytes:
+                    self._rotate_in_turn()
                     self.stream = self._open()
-                    self._size = 0
+                    status = os.fstat(self.stream.fileno())
+                    self._file_id = (status.st_dev, status.st_ino)
                 self.stream.write(line)
                 self.stream.flush()
-                self._size += size
             except Exception:  # noqa: BLE001 - kept and said once (on_error), never raised into a call
                 self.handleError(None)
+
+    def _rotate_in_turn(self) -> None:
+        """``doRollover``, one process at a time: the app and CLI commands share the log, and two
+        rotations at once rename each other's files away (an error that stopped the file log, or a
+        backup dropped). Rotations take turns with an ``flock`` on ``<log>.lock``; a process that finds
+        the file it has open already rotated (or another rotation under way) rotates nothing and writes
+        to the file now at the path. Without ``fcntl`` (Windows) it rotates as ``logging`` does."""
+        if fcntl is None:
+            self.doRollover()
+            return
+        fd = os.open(self.baseFilename + ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # never wait: the app's loop writes here
+            except BlockingIOError:
+                current = None  # another process is rotating: its new file is the one to write to
+            else:
+                try:
+                    current = os.stat(self.baseFilename)
+                except FileNotFoundError:
+                    current = None
+            if current is not None and (current.st_dev, current.st_ino) == self._file_id:
+                self.doRollover()  # (the flock ends when fd is closed)
+            elif self.stream is not None:
+                self.stream.close()
+                self.stream = None
+        finally:
+            os.close(fd)
 
 
 class ActivityLog:

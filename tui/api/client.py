@@ -227,15 +227,21 @@ class ApiClient:
             release = await self._start()
             trace = HopTrace(on_connection=release)
             try:
-                response = await self._http.request(
-                    method,
-                    path,
-                    params=clean_params or None,
-                    json=json,
-                    content=content,
-                    headers=hdrs,
-                    extensions={"trace": trace},
-                )
+                try:
+                    response = await self._http.request(
+                        method,
+                        path,
+                        params=clean_params or None,
+                        json=json,
+                        content=content,
+                        headers=hdrs,
+                        extensions={"trace": trace},
+                    )
+                finally:
+                    # No connection was taken (an error before one, a cancel): the turn ends with the
+                    # send, before any backoff below, so the other requests do not wait out this one's.
+                    if trace.on_connection is not None:
+                        trace.on_connection()
             except httpx.HTTPError as exc:
                 err = TransportError.from_exception(
                     exc, method=method, url=self._url_for(path), trace=trace, role="gateway"
@@ -252,9 +258,6 @@ class ApiClient:
                     continue
                 log.info("%s %s: %s", method, _log_path(path, clean_params), err.message)
                 raise err from None
-            finally:
-                if trace.on_connection is not None:  # no connection was taken (an error, a cancel)
-                    trace.on_connection()
             status = response.status_code
             elapsed_ms = (time.perf_counter() - started) * 1000
             if log.isEnabledFor(logging.DEBUG):  # the query string is built only when it is logged
