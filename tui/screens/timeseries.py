@@ -58,7 +58,15 @@ from tui.errors import error_text
 from tui.messages import ConnectionChanged
 from tui.screens.base import AreaScreen
 from tui.screens.ts_dialogs import ExportChoice, ExportDialog, RangeChoice, RangeDialog, force_text
-from tui.widgets.ts_chart import MARGIN_LEFT, PALETTE, STATE_LABEL, DrawSeries, Panel, TimeSeriesChart
+from tui.widgets.ts_chart import (
+    MARGIN_LEFT,
+    PALETTE,
+    STATE_LABEL,
+    DrawSeries,
+    Panel,
+    TimeSeriesChart,
+    series_marker,
+)
 from tui.widgets.ts_picker import CHARTABLE, SeriesPicker
 from tui.widgets.ts_views import (
     LegendRow,
@@ -92,7 +100,7 @@ Group = tuple[str, str]  # (asset id, aspect name)
 
 @dataclass
 class Series:
-    """One charted variable of one asset's aspect, with its colour."""
+    """One charted variable of one asset's aspect, with its colour (and the marker that goes with it)."""
 
     asset_id: str
     asset_name: str
@@ -105,6 +113,10 @@ class Series:
     @property
     def group(self) -> Group:
         return (self.asset_id, self.aspect)
+
+    @property
+    def marker(self) -> str:
+        return series_marker(self.color)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -600,6 +612,7 @@ class TimeSeriesScreen(AreaScreen):
                     data.step or s.is_bool,
                     data.uncertain_x,
                     data.bad_x,
+                    s.marker,
                 )
             )
         chosen = list(panels.values())
@@ -696,7 +709,7 @@ class TimeSeriesScreen(AreaScreen):
             if self.cursor_ms is not None and result is not None and self._has(result.frame, s.variable):
                 detail = readout_text(readout(result.frame, s.variable, self.cursor_ms), self.zone, s.unit)
             drawn = s.chartable and not note
-            rows.append(LegendRow(s.color if drawn else None, s.label, s.unit, detail, note))
+            rows.append(LegendRow(s.color if drawn else None, s.label, s.unit, detail, note, s.marker))
         header = None
         if self.cursor_ms is not None:
             header = Text.assemble(
@@ -885,7 +898,7 @@ class TimeSeriesScreen(AreaScreen):
             if result is None or not self._has(result.frame, s.variable):
                 continue
             stats = series_stats(result.frame, s.variable)
-            rows.append((s.color if s.chartable else None, s.label, s.unit, stats))
+            rows.append((s.color if s.chartable else None, s.marker, s.label, s.unit, stats))
         self.stats.show(rows)
 
     def _fill_table(self) -> None:

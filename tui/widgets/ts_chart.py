@@ -10,6 +10,9 @@ where a normalised second scale would hide the values). Within a panel:
   max, so each braille dot column gets a vertical stroke) with the mean line on top;
 * a NaN in ``y`` is a gap: each finite stretch is its own line, so nothing is drawn across it;
 * booleans are drawn as steps between ``false`` and ``true``;
+* several series in a panel carry their marker (``MARKERS``: ``●``, ``■``, ``▲``…) every few columns,
+  the glyph the legend shows beside the name, so they read apart without colour (NO_COLOR); without
+  colour the bands are drawn dim;
 * uncertain (``▴``, yellow) and bad (``✕``, red) quality is marked along the bottom of the panel;
 * the cursor is a vertical line through every panel.
 
@@ -35,13 +38,14 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual_hires_canvas import Canvas
+from textual_hires_canvas import Canvas, TextAlign
 from textual_plot import HiResMode, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter
 from textual_plot.plot_widget import Legend, LinePlot, VLinePlot
 
 from tui.api.ts.downsample import runs
 from tui.api.ts.textchart import format_value, nice_ticks, time_label, time_ticks
+from tui.widgets.colours import wants_no_colour
 from tui.widgets.plot_canvas import PlotCanvas
 
 # Series colours, in the order new series get them: distinct on dark and light themes.
@@ -55,6 +59,11 @@ PALETTE = (
     "#4db6ac",  # teal
     "#f06292",  # pink
 )
+# Series markers, one per palette colour (the same order): drawn along the lines of a panel holding several
+# series and shown in the legend, they tell the series apart without colour (NO_COLOR, a monochrome
+# terminal, colour blindness). Not ▴ or ✕: those mark quality.
+MARKERS = ("●", "■", "▲", "◆", "○", "□", "△", "◇")
+MARKER_SPACING = 10  # data columns between two markers of one series
 UNCERTAIN_STYLE = "bold #ffd54f"
 BAD_STYLE = "bold #ef5350"
 CURSOR_STYLE = "#b0bec5"
@@ -64,6 +73,27 @@ STATE_LABEL = "state"  # the panel of boolean series
 WINDOW_DEBOUNCE_S = 0.35
 MARGIN_LEFT = 8  # columns for the y tick labels (more when a label needs them, up to MAX_MARGIN_LEFT)
 MAX_MARGIN_LEFT = 14
+LABEL_GAP = 2  # blank columns at least between two time labels
+
+
+def series_marker(color: str) -> str:
+    """The marker of the series drawn in ``color`` (``MARKERS``, in the order of ``PALETTE``)."""
+    return MARKERS[PALETTE.index(color) % len(MARKERS)] if color in PALETTE else MARKERS[0]
+
+
+def marker_xy(
+    x: np.ndarray, y: np.ndarray, start: float, end: float, columns: int, phase: int, spacing: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a series' markers go: the middle of every ``spacing``-th data column of ``[start, end]``
+    (``columns`` wide) from column ``phase``, on the line drawn through ``(x, y)`` (linear between its
+    points; none outside the points or in a gap, where ``y`` is NaN)."""
+    if columns < 1 or end <= start or len(x) < 2:
+        return np.empty(0), np.empty(0)
+    cols = np.arange(phase, columns, max(1, spacing))
+    mx = start + (cols + 0.5) * (end - start) / columns
+    my = np.interp(mx, x, y, left=np.nan, right=np.nan)
+    keep = np.isfinite(my)
+    return mx[keep], my[keep]
 
 
 def dim(color: str, amount: float = 0.45, background: str = "#1e1e1e") -> str:
@@ -133,6 +163,11 @@ class DrawSeries:
     step: bool = False
     uncertain_x: np.ndarray | None = None
     bad_x: np.ndarray | None = None
+    marker: str = ""  # drawn along the line when the panel has several series (default: by colour)
+
+    @property
+    def glyph(self) -> str:
+        return self.marker or series_marker(self.color)
 
 
 @dataclass
@@ -159,11 +194,28 @@ class TimeAxis(AxisFormatter):
 
     def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
         labels: list[str] = []
-        previous: datetime | None = None
+        previous: float | None = None
         for t in ticks:
-            labels.append(time_label(float(t), self._step, self.tz, previous))
-            previous = datetime.fromtimestamp(float(t), self.tz)
+            labels.append(self.label(float(t), previous))
+            previous = float(t)
         return labels
+
+    def label(self, t: float, previous: float | None, *, short: bool = False) -> str:
+        """The label of tick ``t`` after the label of tick ``previous``: with the date when it changed,
+        unless ``short`` (the clock alone, where the dated label has no room)."""
+        before = datetime.fromtimestamp(t if short else previous, self.tz) if previous is not None else None
+        return time_label(t, self._step, self.tz, before)
+
+
+def label_start(anchor: int, length: int, width: int, *, at_end: bool = False) -> int | None:
+    """The first column of a tick label ``length`` long for a tick at column ``anchor`` of a row ``width``
+    wide: centred under the tick as textual-plot centres it (ending at the tick at the axis' right end),
+    then moved left or right just enough to lie whole in the row, so it still covers its tick. None when
+    the row is narrower than the label."""
+    if length > width:
+        return None
+    start = anchor - length + 1 if at_end else anchor - length // 2 + (1 - length % 2)
+    return max(0, min(start, width - length))
 
 
 class ValueAxis(AxisFormatter):
@@ -269,6 +321,45 @@ class ChartPlot(PlotWidget, inherit_bindings=False, can_focus=False):
             for canvas in self.query(Canvas):
                 stack.enter_context(canvas.batch_refresh())
             super()._render_plot()
+
+    def _render_x_ticks(self) -> None:
+        # textual-plot centres each label under its tick and the margin canvas cuts what runs past its
+        # right edge: a tick in the last columns lost its label's end ("12:0" for 12:00). Here a label is
+        # moved left (or right) to lie whole in the row; where it would then touch the label before it, a
+        # dated time label gives up its date ("00:00"), and a label that still has no room is left out
+        # (its tick mark stays). A label after one left out says the date if it changed.
+        plot = self.query_one("#plot", Canvas)
+        bottom = self.query_one("#margin-bottom", Canvas)
+        bottom.reset()
+        formatter = self._x_formatter
+        found = formatter.get_ticks(self._x_min, self._x_max) if self._x_ticks is None else self._x_ticks
+        ticks = [float(t) for t in found if self._x_min <= t <= self._x_max]
+        if not ticks:
+            return
+        time_axis = formatter if isinstance(formatter, TimeAxis) else None
+        labels = [] if time_axis else formatter.get_labels_for_ticks(ticks)
+        axis_style = str(self.get_component_rich_style("plot--axis"))
+        tick_style = self.get_component_rich_style("plot--tick")
+        width = bottom._canvas_size.width
+        free = 0  # the first column the next label may take
+        shown: float | None = None  # the last tick labelled
+        for index, tick in enumerate(ticks):
+            x, _ = self.get_pixel_from_coordinate(tick, 0.0)
+            if tick == self._x_min:
+                x -= 1  # on the axis' left corner, as textual-plot puts it
+            for y, quad in ((0, (2, 0, 0, 0)), (self._scale_rectangle.bottom, (0, 0, 2, 0))):
+                plot.set_pixel(x, y, self.combine_quad_with_pixel(quad, plot, x, y), style=axis_style)
+            at_end = tick == self._x_max
+            label = time_axis.label(tick, shown) if time_axis else labels[index]
+            start = label_start(x + self.margin_left, len(label), width, at_end=at_end)
+            if (start is None or start < free) and time_axis and shown is not None:
+                label = time_axis.label(tick, shown, short=True)  # "00:00" where "17 Jun 00:00" has no room
+                start = label_start(x + self.margin_left, len(label), width, at_end=at_end)
+            if start is None or start < free:
+                continue
+            bottom.write_text(start, 0, f"[{tick_style}]{label}", TextAlign.LEFT)
+            free = start + len(label) + LABEL_GAP
+            shown = tick
 
     def _render_y_label(self) -> None:
         # textual-plot clears the left and bottom margins before writing their ticks, but writes the y
@@ -460,19 +551,31 @@ class TimeSeriesChart(Vertical, can_focus=True):
         ylo, yhi = y_limits(panel)
         plot.set_xlimits(start_s, end_s if end_s > start_s else start_s + 1)
         plot.set_ylimits(ylo, yhi)
+        # Without colour a band would look like its mean line: it is drawn dim (an attribute, not a colour).
+        faint = " dim" if self.is_attached and wants_no_colour(self.app) else ""
         for s in panel.series:  # bands first: the lines are drawn over them
             if s.lo is not None and s.hi is not None and len(s.x):
                 gx, glo, ghi = fill_band(s.x, s.lo, s.hi, start_s, end_s, 2 * width)
                 bx, by = band_xy(gx, glo, ghi)
                 for xs, ys in runs(bx, by):
-                    plot.plot(xs, ys, line_style=dim(s.color), hires_mode=HiResMode.BRAILLE)
+                    plot.plot(xs, ys, line_style=dim(s.color) + faint, hires_mode=HiResMode.BRAILLE)
+        lines = []
         for s in panel.series:
             x, y = (step_xy(s.x, s.y) if s.step else (s.x, s.y)) if len(s.x) else (s.x, s.y)
+            lines.append((x, y))
             for xs, ys in runs(x, y):
                 if len(xs) == 1:
                     plot.scatter(xs, ys, marker_style=s.color, hires_mode=HiResMode.BRAILLE)
                 else:
                     plot.plot(xs, ys, line_style=s.color, hires_mode=HiResMode.BRAILLE)
+        count = len(panel.series)
+        if count > 1:  # each series' marker along its line, the series' columns staggered
+            spacing = max(MARKER_SPACING, 3 * count)
+            for index, (s, (x, y)) in enumerate(zip(panel.series, lines, strict=True)):
+                phase = (index * spacing) // count + spacing // (2 * count)
+                mx, my = marker_xy(x, y, start_s, end_s, width, phase, spacing)
+                if len(mx):
+                    plot.scatter(mx, my, marker=s.glyph, marker_style=f"bold {s.color}")
         bottom = ylo + (yhi - ylo) * 0.02
         for s in panel.series:
             for marks, glyph, style in (

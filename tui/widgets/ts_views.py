@@ -21,6 +21,15 @@ from tui.api.ts.view import Readout
 from tui.widgets.ts_chart import BAD_MARK, BAD_STYLE, UNCERTAIN_MARK, UNCERTAIN_STYLE
 
 QUALITY_STYLE = {"good": "green", "uncertain": UNCERTAIN_STYLE, "bad": BAD_STYLE}
+SWATCH_WIDTH = 4  # "━●━ ": the series' colour and marker before its name
+
+
+def swatch(color: str | None, marker: str = "") -> Text:
+    """A series' line in its colour with its marker (``━●━``), as the chart draws it; blank when the series
+    is not drawn. The marker is what tells series apart without colour (NO_COLOR)."""
+    if color is None:
+        return Text(" " * SWATCH_WIDTH)
+    return Text(f"━{marker or '━'}━ ", style=f"bold {color}")
 
 
 def format_number(value: Any, digits: int = 4) -> str:
@@ -81,17 +90,19 @@ def readout_text(reading: Readout | None, tz: tzinfo, unit: str = "") -> Text:
 
 @dataclass
 class LegendRow:
-    """A legend line: colour, ``asset · variable``, unit, and the readout or a note."""
+    """A legend line: colour and marker, ``asset · variable``, unit, and the readout or a note."""
 
     color: str | None  # None: not drawn (text values, no data)
     label: str
     unit: str = ""
     detail: Text | None = None
     note: str = ""
+    marker: str = ""  # the series' marker in the chart (ts_chart.MARKERS)
 
 
 class SeriesLegend(Static):
-    """One line per series: its colour, name and unit, and what the cursor reads (or why it is not drawn)."""
+    """One line per series: its colour and marker, name and unit, and what the cursor reads (or why it is
+    not drawn)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
@@ -108,10 +119,7 @@ class SeriesLegend(Static):
         for i, row in enumerate(self.rows):
             if i:
                 text.append("\n")
-            if row.color is not None:
-                text.append("━━ ", style=f"bold {row.color}")
-            else:
-                text.append("   ")
+            text.append_text(swatch(row.color, row.marker))
             text.append(row.label)
             if row.unit:
                 text.append(f" [{row.unit}]", style="dim")
@@ -159,11 +167,11 @@ class StatsTable(DataTable[Text | str]):
         for key, label in STATS_COLUMNS:
             self.add_column(label, key=key)
 
-    def show(self, rows: Sequence[tuple[str | None, str, str, SeriesStats]]) -> None:
-        """``rows``: (colour, label, unit, statistics)."""
+    def show(self, rows: Sequence[tuple[str | None, str, str, str, SeriesStats]]) -> None:
+        """``rows``: (colour, marker, label, unit, statistics)."""
         self.clear()
-        for color, label, unit, stats in rows:
-            name = Text("━━ ", style=f"bold {color}") if color else Text("   ")
+        for color, marker, label, unit, stats in rows:
+            name = swatch(color, marker)
             name.append(label)
             good = "–" if stats.good_share is None else f"{stats.good_share:.1%}"
             self.add_row(
