@@ -265,7 +265,7 @@ class KeysScreen(AreaScreen):
         if status is None:
             return Text("Secrets: checking the OS keyring…", style="dim")
         if getattr(self.services, "demo", False):
-            return Text.assemble(("Secrets: ", "bold"), "the demo keeps client secrets in this session only")
+            return Text.assemble(("Secrets: ", "bold"), "Demo mode keeps client secrets in this session only")
         if status.usable:
             return Text.assemble(("Secrets: ", "bold"), ("OS keyring", "green"), f": {status.backend}")
         text = Text.assemble(
