@@ -185,16 +185,13 @@ class AssetManagement:
         Assets of one listing that share a parent share one ``hierarchy_path`` tuple (memory); a caller
         that keeps no page (it prints each and drops it) passes ``share_paths=False`` and saves the work.
         """
-        params = _listing_params(filter, sort, include_shared)
         paths = _SharedPaths() if share_paths else None
-        async for items in self._c.paginate_hal_pages(
-            C.AM_ASSETS, C.KEY_ASSETS, params, page_size, decoder=ASSET_PAGES, concurrency=concurrency
-        ):
+        async for items in self._pages(ASSET_PAGES, filter, sort, include_shared, page_size, concurrency):
             if paths is not None:
                 paths.share(items)
             yield items
 
-    async def record_pages(
+    def record_pages(
         self,
         filter: str | dict[str, Any] | None = None,
         sort: str | None = C.DEFAULT_SORT,
@@ -204,11 +201,21 @@ class AssetManagement:
     ) -> AsyncIterator[builtins.list[Any]]:
         """``list_pages`` as ``AssetRecord`` items: every matching asset to be passed on as JSON
         (``msgspec.json.encode``) without being looked into; in order, each asset once."""
+        return self._pages(ASSET_RECORD_PAGES, filter, sort, include_shared, page_size, concurrency)
+
+    def _pages(
+        self,
+        decoder: HalPageDecoder[T],
+        filter: str | dict[str, Any] | None,
+        sort: str | None,
+        include_shared: bool | None,
+        page_size: int,
+        concurrency: int | None,
+    ) -> AsyncIterator[builtins.list[T]]:
         params = _listing_params(filter, sort, include_shared)
-        async for items in self._c.paginate_hal_pages(
-            C.AM_ASSETS, C.KEY_ASSETS, params, page_size, decoder=ASSET_RECORD_PAGES, concurrency=concurrency
-        ):
-            yield items
+        return self._c.paginate_hal_pages(
+            C.AM_ASSETS, C.KEY_ASSETS, params, page_size, decoder=decoder, concurrency=concurrency
+        )
 
     async def record_page(
         self,
@@ -219,12 +226,22 @@ class AssetManagement:
         include_shared: bool | None = None,
     ) -> tuple[builtins.list[Any], int]:
         """``page`` as ``AssetRecord`` items: ``(records, totalElements)``."""
+        return await self._page(ASSET_RECORD_PAGES, page, size, filter, sort, include_shared)
+
+    async def _page(
+        self,
+        decoder: HalPageDecoder[T],
+        page: int,
+        size: int,
+        filter: str | dict[str, Any] | None,
+        sort: str | None,
+        include_shared: bool | None,
+    ) -> tuple[builtins.list[T], int]:
         params = _listing_params(filter, sort, include_shared)
         items, info = await self._c.get_page(
-            C.AM_ASSETS, C.KEY_ASSETS, params, page=page, size=size, decoder=ASSET_RECORD_PAGES
+            C.AM_ASSETS, C.KEY_ASSETS, params, page=page, size=size, decoder=decoder
         )
-        total = info.total_elements if info.total_elements is not None else len(items)
-        return items, total
+        return items, info.total_elements if info.total_elements is not None else len(items)
 
     async def list(
         self,
@@ -268,11 +285,7 @@ class AssetManagement:
         include_shared: bool | None = None,
     ) -> tuple[builtins.list[Asset], int]:
         """One page for the UI: ``(assets, totalElements)``."""
-        params = _listing_params(filter, sort, include_shared)
-        items, info = await self._c.get_page(
-            C.AM_ASSETS, C.KEY_ASSETS, params, page=page, size=size, decoder=ASSET_PAGES
-        )
-        total = info.total_elements if info.total_elements is not None else len(items)
+        items, total = await self._page(ASSET_PAGES, page, size, filter, sort, include_shared)
         _SharedPaths().share(items)
         return items, total
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import tomli_w
 
+from tui.durable import fsync_dir
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -52,20 +54,7 @@ def write_private_file(path: Path, data: bytes) -> None:
             os.unlink(tmp_name)
         raise
     os.chmod(path, FILE_MODE)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:

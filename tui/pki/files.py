@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from tui.durable import fsync_dir
 from tui.pki.errors import FileWriteError
 
 PRIVATE_FILE = 0o600
@@ -35,19 +36,6 @@ def ensure_dir(folder: Path, mode: int = PRIVATE_DIR) -> Path:
         with contextlib.suppress(OSError):
             os.chmod(folder, mode)
     return folder
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_file(path: Path, data: bytes, *, mode: int = PRIVATE_FILE, overwrite: bool = True) -> Path:
