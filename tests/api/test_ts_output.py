@@ -289,6 +289,26 @@ def test_chart_fits_the_width_and_shows_unit_axis_and_legend() -> None:
     assert "vibration [mm/s]" in lines[-1] and "Europe/Berlin (UTC+01:00)" in lines[-1]
 
 
+@pytest.mark.parametrize("mode", ["braille", "block"])
+def test_two_series_are_told_apart_without_colour(mode: str) -> None:
+    """Without colour (a pipe, NO_COLOR) each series carries its marker on its own line and in the legend;
+    one series alone keeps the plain dots."""
+    from tui.api.ts.textchart import MARKERS
+
+    high = _series()
+    low = ChartSeries("pressure", high.x, high.y - 15, "mm/s")  # 0..10 below the other's 15..25
+    lines = render_chart([high, low], width=100, height=12, tz=BERLIN, mode=mode)
+    plot = lines[1:13]
+    first, second = MARKERS[:2]
+    rows_of = {m: [i for i, row in enumerate(plot) if m in row] for m in (first, second)}
+    assert sum(row.count(first) for row in plot) >= 5 and sum(row.count(second) for row in plot) >= 5
+    assert max(rows_of[first]) < min(rows_of[second])  # each marker on its own series' line
+    assert f"{first} vibration [mm/s]" in lines[-1] and f"{second} pressure [mm/s]" in lines[-1]
+    assert all(len(line) <= 100 for line in lines)
+    alone = render_chart([high], width=100, height=12, tz=BERLIN, mode=mode)
+    assert not any(m in line for line in alone for m in MARKERS)
+
+
 def test_time_labels_are_local() -> None:
     series = _series()
     berlin = render_chart([series], width=100, height=6, tz=BERLIN)

@@ -44,7 +44,7 @@ from textual_plot.axis_formatter import AxisFormatter
 from textual_plot.plot_widget import Legend, LinePlot, VLinePlot
 
 from tui.api.ts.downsample import runs
-from tui.api.ts.textchart import format_value, nice_ticks, time_label, time_ticks
+from tui.api.ts.textchart import MARKER_SPACING, MARKERS, format_value, nice_ticks, time_label, time_ticks
 from tui.widgets.colours import wants_no_colour
 from tui.widgets.plot_canvas import PlotCanvas
 
@@ -59,11 +59,10 @@ PALETTE = (
     "#4db6ac",  # teal
     "#f06292",  # pink
 )
-# Series markers, one per palette colour (the same order): drawn along the lines of a panel holding several
-# series and shown in the legend, they tell the series apart without colour (NO_COLOR, a monochrome
-# terminal, colour blindness). Not ▴ or ✕: those mark quality.
-MARKERS = ("●", "■", "▲", "◆", "○", "□", "△", "◇")
-MARKER_SPACING = 10  # data columns between two markers of one series
+# Series markers (tui.api.ts.textchart.MARKERS, as `ihub ts plot` draws them), one per palette colour (the
+# same order): drawn along the lines of a panel holding several series and shown in the legend, they tell
+# the series apart without colour (NO_COLOR, a monochrome terminal, colour blindness). Not ▴ or ✕: those
+# mark quality.
 UNCERTAIN_STYLE = "bold #ffd54f"
 BAD_STYLE = "bold #ef5350"
 CURSOR_STYLE = "#b0bec5"

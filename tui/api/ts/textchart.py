@@ -8,7 +8,9 @@ it). Each column holds the points that fall in it (min/max per pixel column firs
 points cost the same as a few hundred), and a vertical stroke shows the column's range, so a spike is
 never lost. Aggregates give ``lo``/``hi`` (``minvalue``/``maxvalue``): they are drawn as two thin lines
 around the mean line. With ``color=True`` each series gets an ANSI colour (a cell takes the colour of
-the last series drawn in it); without colour all series share the dots, so plot one series, or few.
+the last series drawn in it). With two series or more each one also carries its marker (``MARKERS``,
+the app's chart uses the same) every ``MARKER_SPACING`` columns on its line, staggered, and in the
+legend: the series are told apart without colour too (NO_COLOR, a pipe, a printout).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +32,9 @@ BRAILLE_BASE = 0x2800
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 _BLOCKS = {0: " ", 1: "▀", 2: "▄", 3: "█"}  # top half bit 1, bottom half bit 2
 COLORS = ("36", "33", "35", "32", "31", "34")  # cyan, yellow, magenta, green, red, blue
+# A series' marker (the n-th series, the n-th marker; the Time series area's chart uses the same).
+MARKERS = ("●", "■", "▲", "◆", "○", "□", "△", "◇")
+MARKER_SPACING = 10  # columns between two markers of one series
 TIME_STEPS = (
     1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
     86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400, 365 * 86400,
@@ -54,6 +60,7 @@ class _Canvas:
         self.w, self.h = cols * self.sx, rows * self.sy
         self.bits = np.zeros((rows, cols), dtype=np.int32)
         self.owner = np.full((rows, cols), -1, dtype=np.int16)
+        self.marks: dict[tuple[int, int], int] = {}  # (row, col) -> the series whose marker is there
 
     def dot(self, px: int, py: int, series: int) -> None:
         if not (0 <= px < self.w and 0 <= py < self.h):
@@ -91,8 +98,12 @@ class _Canvas:
             ch = chr(BRAILLE_BASE + bits) if self.mode == "braille" else _BLOCKS[bits]
             if self.mode == "braille" and bits == 0:
                 ch = " "
+            marked = self.marks.get((row, col))
+            if marked is not None:
+                ch = MARKERS[marked % len(MARKERS)]
             if color:
-                owner = int(self.owner[row, col])
+                owner = int(self.owner[row, col]) if marked is None else marked
+                bits = bits or int(marked is not None)
                 want = COLORS[owner % len(COLORS)] if owner >= 0 and bits else None
                 if want != current:
                     out.append(f"\x1b[{want}m" if want else "\x1b[0m")
@@ -246,6 +257,10 @@ def render_chart(
             y = np.asarray(arr, dtype=np.float64)
             keep = minmax_indices(x, y, canvas.w, x0, x1)
             _draw(canvas, px_of(x[keep]), py_of(y[keep]), np.isfinite(y[keep]), index)
+    marked = len(series) >= 2
+    if marked:
+        for index, s in enumerate(series):
+            _mark(canvas, px_of(np.asarray(s.x, dtype=np.float64)), s.y, py_of, index, len(series))
 
     unit = next((s.unit for s in series if s.unit), "")
     if unit:
@@ -280,7 +295,7 @@ def render_chart(
     lines.append((" " * (label_w + 2) + "".join(label_chars)).rstrip())
     legend = []
     for index, s in enumerate(series):
-        mark = "⣿" if mode == "braille" else "█"
+        mark = MARKERS[index % len(MARKERS)] if marked else "⣿" if mode == "braille" else "█"
         if color:
             mark = f"\x1b[{COLORS[index % len(COLORS)]}m{mark}\x1b[0m"
         band = " (band: min–max)" if s.lo is not None or s.hi is not None else ""
@@ -298,6 +313,22 @@ def render_chart(
 
 def _visible(text: str) -> int:
     return len(re.sub(r"\x1b\[[0-9;]*m", "", text))
+
+
+def _mark(canvas: _Canvas, px: np.ndarray, y: np.ndarray, py_of: Any, series: int, count: int) -> None:
+    """The series' marker every ``MARKER_SPACING`` columns (or more when many series share the chart),
+    staggered between series, in the cell its line passes through there (the mean of its points in that
+    column; no marker where it has none: a gap)."""
+    values = np.asarray(y, dtype=np.float64)
+    spacing = max(MARKER_SPACING, 3 * count)
+    columns = np.minimum(px, canvas.w - 1) // canvas.sx
+    finite = np.isfinite(values)
+    for col in range(2 + series * (spacing // count), canvas.cols, spacing):
+        here = (columns == col) & finite
+        if not here.any():
+            continue
+        py = int(py_of(np.array([float(values[here].mean())]))[0])
+        canvas.marks[(py // canvas.sy, col)] = series
 
 
 def _draw(canvas: _Canvas, px: np.ndarray, py: np.ndarray, ok: np.ndarray, series: int) -> None:
