@@ -166,3 +166,24 @@ async def test_an_empty_session_says_so(make_services, settle) -> None:
         await pilot.press("c")
         await pilot.pause()
         assert app.clipboard == ""
+
+
+async def test_a_long_curl_line_is_shown_whole_in_the_details(demo_app: IhubApp, settle) -> None:
+    """A call's curl line longer than the pane (a filter in the query) folds onto the next lines and the
+    details pane grows to show it to its end, instead of stopping at 12 lines."""
+    from tests.ui.test_certificates_forms import plain_screen
+
+    app = demo_app
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.api is not None
+        await app.api.assets.page(0, 7, {"name": {"contains": "Pump ER-1104 with a long enough name"}})
+        await pilot.press("f2")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RequestsScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        lines = plain_screen(app).splitlines()
+        curl = next(i for i, line in enumerate(lines) if "curl      curl" in line)
+        shown = "".join(line.strip(" │") for line in lines[curl:])
+        assert "size=7" in shown and "$TOKEN" in shown  # the whole curl line, to its last header
