@@ -170,7 +170,7 @@ async def test_an_empty_session_says_so(make_services, settle) -> None:
 
 async def test_a_long_curl_line_is_shown_whole_in_the_details(demo_app: IhubApp, settle) -> None:
     """A call's curl line longer than the pane (a filter in the query) folds onto the next lines and the
-    details pane grows to show it to its end, instead of stopping at 12 lines."""
+    details pane grows to show it to its end (it stopped at 12 lines); where it cannot, it scrolls."""
     from tests.ui.test_certificates_forms import plain_screen
 
     app = demo_app
@@ -187,3 +187,25 @@ async def test_a_long_curl_line_is_shown_whole_in_the_details(demo_app: IhubApp,
         curl = next(i for i, line in enumerate(lines) if "curl      curl" in line)
         shown = "".join(line.strip(" │") for line in lines[curl:])
         assert "size=7" in shown and "$TOKEN" in shown  # the whole curl line, to its last header
+
+
+async def test_at_80x24_tab_gives_the_details_the_keys_to_scroll(demo_app: IhubApp, settle) -> None:
+    """At 80x24 the pane cannot show a long curl line whole: tab gives it the keys, end/page keys scroll."""
+    from tests.ui.test_certificates_forms import plain_screen
+
+    app = demo_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.api is not None
+        await app.api.assets.page(0, 7, {"name": {"contains": "Pump ER-1104 with a long enough name"}})
+        await pilot.press("f2")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "$TOKEN" not in plain_screen(app)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#requests-details-box")
+        await pilot.press("end")
+        await pilot.pause()
+        assert "$TOKEN" in plain_screen(app)

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
@@ -114,7 +114,7 @@ class RequestsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="requests-box") as box:
             box.border_title = "Requests"
-            box.border_subtitle = "enter details · c copy as curl · f failed only · escape close"
+            box.border_subtitle = "enter details · tab scroll · c copy as curl · f failed · esc close"
             yield Static("", id="requests-summary")
             table: DataTable[str | Text] = DataTable(
                 id="requests-table", cursor_type="row", zebra_stripes=True
@@ -125,7 +125,10 @@ class RequestsScreen(ModalScreen[None]):
             table.add_column("ms", key="ms", width=7)
             table.add_column("Path", key="path")
             yield table
-            yield Static("", id="requests-details")
+            # Focusable (tab) and scrolled with the arrow and page keys where the details are longer
+            # than the pane (a long curl line at 80x24).
+            with VerticalScroll(id="requests-details-box"):
+                yield Static("", id="requests-details")
 
     def on_mount(self) -> None:
         self.refresh_calls()
