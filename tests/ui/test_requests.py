@@ -11,6 +11,7 @@ import httpx
 import pytest
 from textual.widgets import DataTable
 
+from tests.ui.test_certificates_forms import plain_screen
 from tui.api.errors import NotFoundError
 from tui.app import IhubApp
 from tui.screens.requests import RequestsScreen
@@ -168,22 +169,24 @@ async def test_an_empty_session_says_so(make_services, settle) -> None:
         assert app.clipboard == ""
 
 
-async def test_a_long_curl_line_is_shown_whole_in_the_details(demo_app: IhubApp, settle) -> None:
-    """A call's curl line longer than the pane (a filter in the query) folds onto the next lines and the
-    details pane grows to show it to its end (it stopped at 12 lines); where it cannot, it scrolls."""
-    from tests.ui.test_certificates_forms import plain_screen
+async def _details_of_a_long_call(app: IhubApp, pilot, settle) -> None:
+    """Make a call whose curl line is long (a filter in the query), open the Requests view on its details."""
+    await settle(app, pilot)
+    assert app.api is not None
+    await app.api.assets.page(0, 7, {"name": {"contains": "Pump ER-1104 with a long enough name"}})
+    await pilot.press("f2")
+    await settle(app, pilot)
+    assert isinstance(app.screen, RequestsScreen)
+    await pilot.press("enter")
+    await pilot.pause()
 
-    app = demo_app
-    async with app.run_test(size=(80, 30)) as pilot:
-        await settle(app, pilot)
-        assert app.api is not None
-        await app.api.assets.page(0, 7, {"name": {"contains": "Pump ER-1104 with a long enough name"}})
-        await pilot.press("f2")
-        await settle(app, pilot)
-        assert isinstance(app.screen, RequestsScreen)
-        await pilot.press("enter")
-        await pilot.pause()
-        lines = plain_screen(app).splitlines()
+
+async def test_a_long_curl_line_is_shown_whole_in_the_details(demo_app: IhubApp, settle) -> None:
+    """A call's curl line longer than the pane folds onto the next lines and the details pane grows to
+    show it to its end (it stopped at 12 lines)."""
+    async with demo_app.run_test(size=(80, 30)) as pilot:
+        await _details_of_a_long_call(demo_app, pilot, settle)
+        lines = plain_screen(demo_app).splitlines()
         curl = next(i for i, line in enumerate(lines) if "curl      curl" in line)
         shown = "".join(line.strip(" │") for line in lines[curl:])
         assert "size=7" in shown and "$TOKEN" in shown  # the whole curl line, to its last header
@@ -191,21 +194,12 @@ async def test_a_long_curl_line_is_shown_whole_in_the_details(demo_app: IhubApp,
 
 async def test_at_80x24_tab_gives_the_details_the_keys_to_scroll(demo_app: IhubApp, settle) -> None:
     """At 80x24 the pane cannot show a long curl line whole: tab gives it the keys, end/page keys scroll."""
-    from tests.ui.test_certificates_forms import plain_screen
-
-    app = demo_app
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        assert app.api is not None
-        await app.api.assets.page(0, 7, {"name": {"contains": "Pump ER-1104 with a long enough name"}})
-        await pilot.press("f2")
-        await settle(app, pilot)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert "$TOKEN" not in plain_screen(app)
+    async with demo_app.run_test(size=(80, 24)) as pilot:
+        await _details_of_a_long_call(demo_app, pilot, settle)
+        assert "$TOKEN" not in plain_screen(demo_app)
         await pilot.press("tab")
         await pilot.pause()
-        assert app.focused is app.screen.query_one("#requests-details-box")
+        assert demo_app.focused is demo_app.screen.query_one("#requests-details-box")
         await pilot.press("end")
         await pilot.pause()
-        assert "$TOKEN" in plain_screen(app)
+        assert "$TOKEN" in plain_screen(demo_app)
