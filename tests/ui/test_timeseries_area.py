@@ -185,9 +185,10 @@ async def test_pick_asset_aspect_and_variables_with_type_to_filter_from_two_asse
         assert [s.label for s in screen.series] == ["Pump ER-1203 · velocityRms"]
         # Back to the asset stage and a second pump: pump A against pump B.
         await pilot.press("escape", "escape")
-        await type_text(pilot, "ER-1104")
+        await type_text(pilot, "er-1104")  # any case, as the Assets search and `ihub assets ls --name`
         await pilot.pause(0.4)
         await settle(demo_app, pilot)
+        assert [a.name for a in picker.assets] == ["Pump ER-1104"]
         await pilot.press("enter")
         await settle(demo_app, pilot)
         await type_text(pilot, "vib")

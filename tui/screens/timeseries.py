@@ -34,7 +34,6 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.api import contract as C
-from tui.api.assets import name_filter
 from tui.api.models import Aspect, Asset
 from tui.api.ts.export import RowWriter, default_name, open_row_writer, write_frame, write_pages
 from tui.api.ts.fetch import LoadResult, SeriesQuery, TimeSeriesReader
@@ -55,6 +54,7 @@ from tui.config.inputs import InputError, clean_text
 from tui.config.safety import Destruction
 from tui.context import ChartRequest, PaletteCommand
 from tui.errors import error_text
+from tui.flows.assets import name_contains
 from tui.messages import ConnectionChanged
 from tui.screens.base import AreaScreen
 from tui.screens.ts_dialogs import ExportChoice, ExportDialog, RangeChoice, RangeDialog, force_text
@@ -477,7 +477,7 @@ class TimeSeriesScreen(AreaScreen):
             self.picker.show_message(str(err))
             return
         try:
-            assets, total = await api.assets.page(0, SEARCH_PAGE, name_filter(text))
+            assets, total = await api.assets.page(0, SEARCH_PAGE, name_contains(text) if text else None)
         except Exception as exc:
             self.picker.show_message(error_text(exc))
             return
