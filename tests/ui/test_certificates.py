@@ -679,7 +679,7 @@ async def test_copy_and_save_the_pem(demo_app: IhubApp, sim, settle, tmp_path: P
         assert demo_app.clipboard == pem
         await pilot.press("s")
         form = await dialog(demo_app, pilot, SavePemDialog)
-        target = tmp_path / "copy.pem"
+        target = tmp_path / "new" / "folder" / "copy.pem"  # a folder not there yet is created
         form.query_one("#save-path", PathInput).value = str(target)
         await pilot.press("ctrl+s")
         await settle(demo_app, pilot)

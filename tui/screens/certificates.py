@@ -76,7 +76,7 @@ from tui.flows.mqtt import (
 )
 from tui.messages import ConnectionChanged
 from tui.pki.errors import FileWriteError, PkiError
-from tui.pki.files import PUBLIC_FILE, write_file
+from tui.pki.files import PUBLIC_FILE, ensure_dir, write_file
 from tui.pki.inspection import inspect_certificate
 from tui.pki.keystore import CaKeyStore
 from tui.pki.load import load_certificate
@@ -1094,7 +1094,7 @@ class CertificatesScreen(AreaScreen):
     async def _save(self, pem: str, path: Path, overwrite: bool) -> None:
         try:
             await self.in_thread(
-                partial(write_file, path, pem.encode("ascii"), mode=PUBLIC_FILE, overwrite=overwrite),
+                partial(_save_pem, path, pem, overwrite),
                 description="save a PEM",
             )
         except FileWriteError as exc:
@@ -1374,3 +1374,10 @@ def _safe_stem(name: str) -> str:
 
 
 __all__ = ["CertificatesScreen"]
+
+
+def _save_pem(path: Path, pem: str, overwrite: bool) -> Path:
+    """A certificate's PEM written to ``path`` (0644, atomically), its folder created (0700) when missing,
+    as the Save dialog's check allowed. In a thread."""
+    ensure_dir(path.parent)
+    return write_file(path, pem.encode("ascii"), mode=PUBLIC_FILE, overwrite=overwrite)
