@@ -332,6 +332,19 @@ def test_plot_blocks_colour_aggregates_band_and_booleans(services: Services) -> 
     assert "(band: min–max)" in band.out
 
 
+def test_plot_draws_one_chart_per_unit(services: Services) -> None:
+    """Variables in different units get a chart each (stacked, the same time axis), as in the app: on one
+    axis the smaller values would be flattened to a line at zero."""
+    r = ihub(services, "ts", "plot", PUMP, ASPECT, "--var", "velocityRms", "--var", "bearingTemperature",
+             "--from", "-6h", "--width", "80", "--height", "6", "--color", "never")  # fmt: skip
+    assert r.code == EXIT_OK, r.err
+    lines = r.out.splitlines()
+    assert sum("└" in line for line in lines) == 2
+    legends = [line for line in lines if line.startswith("⣿ ")]
+    assert [legend.split(" [")[0] for legend in legends] == ["⣿ velocityRms", "⣿ bearingTemperature"]
+    assert lines[0].startswith("Pump ER-1104 · Vibration") and sum("Vibration" in line for line in lines) == 1
+
+
 def test_plot_refuses_text_variables(services: Services) -> None:
     r = ihub(services, "ts", "plot", PUMP, ASPECT, "--var", "zone")
     assert r.code == EXIT_USAGE

@@ -9,7 +9,8 @@
 * ``latest ASSET_ID ASPECT``: the newest record (``--each``: the newest value of every variable).
 * ``put ASSET_ID ASPECT FILE.csv``: checks every row against the aspect's variables, then writes; a bad
   row is reported by line number and nothing is written.
-* ``plot ASSET_ID ASPECT --var NAME``: a chart on standard output in braille (or ``--block``) characters.
+* ``plot ASSET_ID ASPECT --var NAME``: a chart on standard output in braille (or ``--block``) characters,
+  one chart per unit (stacked on the same time range).
 
 ``T`` is ISO 8601, local ``YYYY-MM-DD HH:MM``, relative ``-24h``/``-7d``/``-15min`` or ``now``
 (``tui.api.ts.timerange``). Exit codes are the shared ones (``tui/cli/common.py``): 2 for bad input
@@ -482,17 +483,25 @@ class _Runner:
             args.color == "auto" and self.out.isatty() and not os.environ.get("NO_COLOR")
         )
         title = f"{asset.name or args.asset_id} · {args.aspect} · {result.summary}"
-        lines = render_chart(
-            series,
-            width=width,
-            height=args.height,
-            tz=local_zone(),
-            mode="block" if args.block else "braille",
-            start=rng.start_ms / 1000,
-            end=rng.end_ms / 1000,
-            color=color,
-            title=title,
-        )
+        # One chart per unit, stacked on the same time range, as the app draws one panel per unit: values
+        # in bar and in m3/h on one axis would flatten the smaller ones into a line at zero.
+        by_unit: dict[str, list[ChartSeries]] = {}
+        for one in series:
+            by_unit.setdefault(one.unit, []).append(one)
+        lines: list[str] = []
+        for number, group in enumerate(by_unit.values()):
+            lines += [""] if number else []
+            lines += render_chart(
+                group,
+                width=width,
+                height=args.height,
+                tz=local_zone(),
+                mode="block" if args.block else "braille",
+                start=rng.start_ms / 1000,
+                end=rng.end_ms / 1000,
+                color=color,
+                title=None if number else title,
+            )
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
         return EXIT_OK
